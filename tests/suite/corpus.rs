@@ -1,0 +1,29 @@
+//! Replays the committed fuzz corpora through the same entry points as the
+//! fuzz targets, so every `cargo test` re-runs what the fuzzers found.
+
+use std::path::Path;
+
+fn replay(target: &str, run: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            run(&std::fs::read(&path).unwrap());
+            n += 1;
+        }
+    }
+    assert!(n > 0, "corpus {target} is empty");
+}
+
+#[test]
+fn license_decode_corpus() {
+    replay("license_decode", elicense::fuzzing::license_decode);
+}
+
+#[test]
+fn id_parse_corpus() {
+    replay("id_parse", elicense::fuzzing::id_parse);
+}

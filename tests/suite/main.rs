@@ -1,0 +1,14 @@
+//! Integration tests: one binary, one module per area.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod corpus;
+mod fixtures;
+mod tamper;
+mod vectors;
+mod verify;
+mod wycheproof;
