@@ -64,11 +64,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         String::from_utf8_lossy(signed.as_bytes())
     );
 
-    // 3. A verifier that trusts the bureau's key and knows the type.
-    let verifier = Verifier::new(
-        TrustedKeys::new().with(key.public_key(), bureau),
-        LicenseTypes::new().with(food),
-    );
+    // 3. A verifier that trusts the bureau's key and knows the type. (Licenses
+    //    in circulation are sealed with X.509-backed electronic seals: see
+    //    examples/seal.rs.)
+    let verifier = Verifier::new(LicenseTypes::new().with(food))
+        .with_trusted_keys(TrustedKeys::new().with(key.public_key(), bureau));
     let at = Timestamp::parse("2026-03-01T00:00:00Z")?;
     let verified = verifier.verify(signed.as_bytes(), at)?;
     println!(

@@ -14,6 +14,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use sha2::Digest;
 
 use crate::canonical::{Parser, Writer};
+use crate::cert::Certificate;
+use crate::seal::{Seal, SealError};
 use crate::date::Timestamp;
 use crate::error::DecodeError;
 use crate::model::{License, hex, unhex32};
@@ -96,26 +98,36 @@ impl Algorithm {
 }
 
 /// Who made a signature.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignerRef {
-    /// A raw Ed25519 public key (32 bytes as carried; not yet validated).
+    /// A raw Ed25519 public key (32 bytes as carried; not yet validated),
+    /// trusted only if the verifier is told to trust it.
     Key([u8; 32]),
+    /// A signing certificate (签章人证书) with intermediates toward a trust anchor.
+    Certificate {
+        /// The signer's certificate.
+        cert: Certificate,
+        /// Intermediate certificates (may be empty).
+        chain: Vec<Certificate>,
+    },
 }
 
 impl SignerRef {
-    /// SHA-256 of the signer material (the raw key bytes): what the
-    /// to-be-signed block's `signer` member must equal.
+    /// SHA-256 of the signer material — the raw key bytes, or the
+    /// certificate's DER: what the to-be-signed block's `signer` must equal.
     pub fn digest(&self) -> [u8; 32] {
         match self {
             SignerRef::Key(k) => sha2::Sha256::digest(k).into(),
+            SignerRef::Certificate { cert, .. } => cert.fingerprint(),
         }
     }
 
-    /// The raw public key bytes.
-    pub fn key_bytes(&self) -> &[u8; 32] {
+    /// The certificate, for certificate signers.
+    pub fn certificate(&self) -> Option<&Certificate> {
         match self {
-            SignerRef::Key(k) => k,
+            SignerRef::Key(_) => None,
+            SignerRef::Certificate { cert, .. } => Some(cert),
         }
     }
 }
@@ -125,9 +137,14 @@ impl SignerRef {
 pub struct ToBeSigned {
     algorithm: Algorithm,
     data_hash: [u8; 32],
+    property: Option<String>,
+    seal: Option<[u8; 32]>,
     signed_at: Timestamp,
     signer: [u8; 32],
 }
+
+/// Maximum characters of a signature's property info.
+pub const PROPERTY_CHARS: usize = 256;
 
 /// Version of the to-be-signed block.
 pub const TBS_VERSION: u64 = 1;
@@ -149,12 +166,27 @@ impl ToBeSigned {
     pub fn signer_digest(&self) -> &[u8; 32] {
         &self.signer
     }
+    /// SHA-256 of the seal's canonical bytes, for seal signatures.
+    pub fn seal_digest(&self) -> Option<&[u8; 32]> {
+        self.seal.as_ref()
+    }
+    /// Property info (签章属性信息), e.g. where the seal is placed.
+    pub fn property(&self) -> Option<&str> {
+        self.property.as_deref()
+    }
 
     fn encode(&self, w: &mut Writer<'_>) {
         w.begin_object();
         w.field_str("alg", self.algorithm.as_str());
         w.key("dataHash");
         w.str(&hex(&self.data_hash));
+        if let Some(p) = &self.property {
+            w.field_str("property", p);
+        }
+        if let Some(d) = &self.seal {
+            w.key("seal");
+            w.str(&hex(d));
+        }
         w.key("signedAt");
         w.str(&self.signed_at.to_string());
         w.key("signer");
@@ -175,6 +207,26 @@ impl ToBeSigned {
             }
         };
         let data_hash = unhex32("signatures.tbs.dataHash", &o.field("dataHash")?.str()?)?;
+        let property = match o.optional("property")? {
+            Some(p) => {
+                let v = p.str()?.into_owned();
+                if v.is_empty()
+                    || v.chars().count() > PROPERTY_CHARS
+                    || v.chars().any(char::is_control)
+                {
+                    return Err(DecodeError::Invalid {
+                        field: "signatures.tbs.property",
+                        reason: "1–256 characters without control characters",
+                    });
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let seal = match o.optional("seal")? {
+            Some(p) => Some(unhex32("signatures.tbs.seal", &p.str()?)?),
+            None => None,
+        };
         let signed_at =
             Timestamp::parse(&o.field("signedAt")?.str()?).map_err(|source| DecodeError::Date {
                 field: "signatures.tbs.signedAt",
@@ -191,6 +243,8 @@ impl ToBeSigned {
         Ok(ToBeSigned {
             algorithm,
             data_hash,
+            property,
+            seal,
             signed_at,
             signer,
         })
@@ -200,6 +254,7 @@ impl ToBeSigned {
 /// One signature on a license document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseSignature {
+    seal: Option<Seal>,
     signer: SignerRef,
     signature: Signature,
     tbs: ToBeSigned,
@@ -207,6 +262,10 @@ pub struct LicenseSignature {
 }
 
 impl LicenseSignature {
+    /// The seal, for a seal signature (签章).
+    pub fn seal(&self) -> Option<&Seal> {
+        self.seal.as_ref()
+    }
     /// Who signed.
     pub fn signer(&self) -> &SignerRef {
         &self.signer
@@ -228,6 +287,10 @@ impl LicenseSignature {
         [SIGNATURE_CONTEXT, &self.tbs_bytes].concat()
     }
 }
+
+/// A sealed license (盖章的电子证照): the same document type, named for what a
+/// license in circulation is.
+pub type SealedLicense = SignedLicense;
 
 /// A license with its signatures, as one canonical JSON document.
 ///
@@ -293,7 +356,8 @@ impl SignedLicense {
         })
     }
 
-    /// Signs a license: the first signature, normally the issuer's.
+    /// Signs a license with a raw key: the first signature, normally the
+    /// issuer's. (Licenses for circulation are sealed: see [`SignedLicense::seal`].)
     ///
     /// The signature is checked under the signer's public key before the
     /// document is made, so a faulty signer cannot issue a broken license.
@@ -303,21 +367,59 @@ impl SignedLicense {
         signed_at: Timestamp,
     ) -> Result<SignedLicense, SignError> {
         let license_bytes = license.to_canonical_bytes();
-        let entry = make_signature(&license_bytes, signer, signed_at)?;
+        let entry = make_signature(&license_bytes, signer, None, None, signed_at)?;
         assemble(&license_bytes, &[entry])
     }
 
-    /// Adds a signature (a co-issuer's) over the same license bytes.
+    /// Seals a license (签章): a seal signature by `sealer` — its seal, its
+    /// signing certificate and the certificate's key — at `signed_at`.
+    pub fn seal<S: Signer>(
+        license: License,
+        sealer: &Sealer<S>,
+        signed_at: Timestamp,
+    ) -> Result<SignedLicense, SignError> {
+        let license_bytes = license.to_canonical_bytes();
+        let entry = make_signature(
+            &license_bytes,
+            &sealer.signer,
+            Some((&sealer.seal, &sealer.cert, &sealer.chain)),
+            sealer.property.as_deref(),
+            signed_at,
+        )?;
+        assemble(&license_bytes, &[entry])
+    }
+
+    /// Adds a raw-key signature over the same license bytes.
     pub fn add_signature(
         &self,
         signer: &dyn Signer,
         signed_at: Timestamp,
     ) -> Result<SignedLicense, SignError> {
+        let entry = make_signature(self.license_bytes(), signer, None, None, signed_at)?;
+        self.with_entry(entry)
+    }
+
+    /// Adds a seal signature (a co-issuer's seal) over the same license bytes.
+    pub fn add_seal<S: Signer>(
+        &self,
+        sealer: &Sealer<S>,
+        signed_at: Timestamp,
+    ) -> Result<SignedLicense, SignError> {
+        let entry = make_signature(
+            self.license_bytes(),
+            &sealer.signer,
+            Some((&sealer.seal, &sealer.cert, &sealer.chain)),
+            sealer.property.as_deref(),
+            signed_at,
+        )?;
+        self.with_entry(entry)
+    }
+
+    fn with_entry(&self, entry: Entry<'_>) -> Result<SignedLicense, SignError> {
         let max = DecodeLimits::default().max_signatures;
         if self.signatures.len() >= max {
             return Err(SignError::TooManySignatures { max });
         }
-        let entry = make_signature(self.license_bytes(), signer, signed_at)?;
         let mut entries: Vec<Entry<'_>> = self.signatures.iter().map(Entry::from).collect();
         entries.push(entry);
         assemble(self.license_bytes(), &entries)
@@ -358,20 +460,42 @@ impl SignedLicense {
 
 fn decode_signature(p: &mut Parser<'_>, doc: &[u8]) -> Result<LicenseSignature, DecodeError> {
     let mut o = p.object()?;
-    let signature =
-        Signature::from_bytes(b64_fixed::<64>("signatures.sig", &o.field("sig")?.str()?)?);
+    let seal = match o.optional("seal")? {
+        Some(sp) => {
+            let start = sp.offset();
+            Some(Seal::decode_from(sp, doc, start)?)
+        }
+        None => None,
+    };
+    let signature = Signature::from_bytes(b64_fixed::<64>(
+        "signatures.sig",
+        &o.field("sig")?.str()?,
+    )?);
     let signer = {
-        let mut s = o.field("signer")?.object()?;
-        let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str()?)?;
-        s.end()?;
-        SignerRef::Key(key)
+        let sp = o.field("signer")?;
+        if seal.is_some() {
+            let (cert, chain) = crate::seal::decode_cert_and_chain(sp, "signatures.signer")?;
+            SignerRef::Certificate { cert, chain }
+        } else {
+            let mut s = sp.object()?;
+            let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str()?)?;
+            s.end()?;
+            SignerRef::Key(key)
+        }
     };
     let tp = o.field("tbs")?;
     let start = tp.offset();
     let tbs = ToBeSigned::decode(tp)?;
     let tbs_bytes: Box<[u8]> = doc.get(start..tp.offset()).unwrap_or_default().into();
     o.end()?;
+    if tbs.seal.is_some() != seal.is_some() {
+        return Err(DecodeError::Invalid {
+            field: "signatures.tbs.seal",
+            reason: "a seal signature names its seal in the to-be-signed block, a key signature does not",
+        });
+    }
     Ok(LicenseSignature {
+        seal,
         signer,
         signature,
         tbs,
@@ -379,8 +503,87 @@ fn decode_signature(p: &mut Parser<'_>, doc: &[u8]) -> Result<LicenseSignature, 
     })
 }
 
+/// A sealing identity (签章者): an organisation's seal, the signing
+/// certificate listed in it, intermediates, and a signer holding the
+/// certificate's key.
+pub struct Sealer<S: Signer> {
+    seal: Seal,
+    cert: Certificate,
+    chain: Vec<Certificate>,
+    signer: S,
+    property: Option<String>,
+}
+
+impl<S: Signer> core::fmt::Debug for Sealer<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sealer")
+            .field("seal", &self.seal.id())
+            .field("cert", &self.cert)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Signer> Sealer<S> {
+    /// A sealing identity. The certificate must carry the signer's Ed25519 key
+    /// and be in the seal's certificate list.
+    pub fn new(
+        seal: Seal,
+        cert: Certificate,
+        chain: Vec<Certificate>,
+        signer: S,
+    ) -> Result<Sealer<S>, SealError> {
+        let key = cert
+            .ed25519_key()
+            .map_err(|e| SealError::MakerCertificate(e.to_string()))?;
+        if *key != signer.public_key() {
+            return Err(SealError::Invalid {
+                field: "signer",
+                reason: "the signer's key is not the certificate's key",
+            });
+        }
+        if !seal.certs().iter().any(|c| c.matches(&cert)) {
+            return Err(SealError::Invalid {
+                field: "cert",
+                reason: "the signing certificate is not in the seal's certificate list",
+            });
+        }
+        Ok(Sealer {
+            seal,
+            cert,
+            chain,
+            signer,
+            property: None,
+        })
+    }
+
+    /// With property info (签章属性信息) written into every signature, e.g. the
+    /// position of the seal on the layout file; 1–256 characters.
+    pub fn with_property(mut self, property: impl Into<String>) -> Result<Self, SealError> {
+        let p = property.into();
+        if p.is_empty() || p.chars().count() > PROPERTY_CHARS || p.chars().any(char::is_control) {
+            return Err(SealError::Invalid {
+                field: "property",
+                reason: "1–256 characters without control characters",
+            });
+        }
+        self.property = Some(p);
+        Ok(self)
+    }
+
+    /// The seal.
+    pub fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
+    /// The signing certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.cert
+    }
+}
+
 /// A signature entry to be written.
 struct Entry<'a> {
+    seal: Option<std::borrow::Cow<'a, Seal>>,
     signer: std::borrow::Cow<'a, SignerRef>,
     signature: Signature,
     tbs_bytes: std::borrow::Cow<'a, [u8]>,
@@ -389,6 +592,7 @@ struct Entry<'a> {
 impl<'a> From<&'a LicenseSignature> for Entry<'a> {
     fn from(s: &'a LicenseSignature) -> Self {
         Entry {
+            seal: s.seal.as_ref().map(std::borrow::Cow::Borrowed),
             signer: std::borrow::Cow::Borrowed(&s.signer),
             signature: s.signature,
             tbs_bytes: std::borrow::Cow::Borrowed(&s.tbs_bytes),
@@ -399,13 +603,23 @@ impl<'a> From<&'a LicenseSignature> for Entry<'a> {
 fn make_signature<'a>(
     license_bytes: &[u8],
     signer: &dyn Signer,
+    identity: Option<(&Seal, &Certificate, &[Certificate])>,
+    property: Option<&str>,
     signed_at: Timestamp,
 ) -> Result<Entry<'a>, SignError> {
     let public: PublicKey = signer.public_key();
-    let signer_ref = SignerRef::Key(*public.as_bytes());
+    let signer_ref = match identity {
+        Some((_, cert, chain)) => SignerRef::Certificate {
+            cert: cert.clone(),
+            chain: chain.to_vec(),
+        },
+        None => SignerRef::Key(*public.as_bytes()),
+    };
     let tbs = ToBeSigned {
         algorithm: Algorithm::Ed25519,
         data_hash: sha2::Sha256::digest(license_bytes).into(),
+        property: property.map(str::to_owned),
+        seal: identity.map(|(seal, _, _)| seal.digest()),
         signed_at,
         signer: signer_ref.digest(),
     };
@@ -417,6 +631,7 @@ fn make_signature<'a>(
         .verify(&message, &signature)
         .map_err(|_| SignError::FaultySignature)?;
     Ok(Entry {
+        seal: identity.map(|(seal, _, _)| std::borrow::Cow::Owned(seal.clone())),
         signer: std::borrow::Cow::Owned(signer_ref),
         signature,
         tbs_bytes: std::borrow::Cow::Owned(tbs_bytes),
@@ -435,17 +650,24 @@ fn assemble(license_bytes: &[u8], entries: &[Entry<'_>]) -> Result<SignedLicense
         w.begin_array();
         for e in entries {
             w.begin_object();
+            if let Some(seal) = &e.seal {
+                w.key("seal");
+                w.raw(seal.as_bytes());
+            }
             w.key("sig");
             w.str(&BASE64.encode(e.signature.as_bytes()));
             w.key("signer");
-            w.begin_object();
             match e.signer.as_ref() {
                 SignerRef::Key(k) => {
+                    w.begin_object();
                     w.key("key");
                     w.str(&BASE64.encode(k));
+                    w.end_object();
+                }
+                SignerRef::Certificate { cert, chain } => {
+                    crate::seal::encode_cert_and_chain(&mut w, cert, chain);
                 }
             }
-            w.end_object();
             w.key("tbs");
             w.raw(&e.tbs_bytes);
             w.end_object();

@@ -92,10 +92,8 @@
 //! let signed = SignedLicense::sign(license, &key, Timestamp::parse("2025-05-22T02:00:00Z")?)?;
 //!
 //! // A verifier elsewhere trusts the bureau's key and knows the type.
-//! let verifier = Verifier::new(
-//!     TrustedKeys::new().with(key.public_key(), bureau),
-//!     LicenseTypes::new().with(food),
-//! );
+//! let verifier = Verifier::new(LicenseTypes::new().with(food))
+//!     .with_trusted_keys(TrustedKeys::new().with(key.public_key(), bureau));
 //! let at = Timestamp::parse("2026-01-01T00:00:00Z")?;
 //! let verified = verifier.verify(signed.as_bytes(), at)?;
 //! assert_eq!(verified.license().number(), "JY13301050012345");
@@ -113,6 +111,7 @@
 
 mod canonical;
 mod catalog;
+mod cert;
 mod date;
 mod document;
 mod error;
@@ -120,16 +119,22 @@ mod error;
 pub mod fuzzing;
 mod ids;
 mod model;
+mod seal;
 mod sign;
+mod status;
 mod trust;
 mod verify;
 
 pub use canonical::{JsonError, JsonErrorKind, NonCanonical, ValueKind};
 pub use catalog::LicenseTypes;
+pub use cert::{
+    CertError, CertUsage, Certificate, ChainError, ChainPolicy, KeyUsage, TrustAnchors,
+    VerifiedChain, verify_chain,
+};
 pub use date::{CST_OFFSET_SECONDS, Date, DateError, Timestamp};
 pub use document::{
-    Algorithm, DecodeLimits, FORMAT, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef,
-    TBS_VERSION, ToBeSigned,
+    Algorithm, DecodeLimits, FORMAT, LicenseSignature, PROPERTY_CHARS, SIGNATURE_CONTEXT,
+    SealedLicense, Sealer, SignedLicense, SignerRef, TBS_VERSION, ToBeSigned,
 };
 pub use error::{DecodeError, Error};
 pub use ids::{
@@ -142,11 +147,30 @@ pub use model::{
     LicenseData, LicenseStatus, LicenseType, LicenseTypeError, ModelError, Operation, Organisation,
     SchemaError, SealInfo, TextProblem, UnknownCode, ValidityRule, limits,
 };
+pub use seal::{
+    PictureType, SEAL_CONTEXT, SEAL_HEADER_ID, SEAL_VERSION, Seal, SealCertRef, SealError,
+    SealExtension, SealMaker, SealPicture, SealSpec, SealType, limits as seal_limits,
+};
 pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer, SigningKey};
+pub use status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
 pub use trust::TrustedKeys;
 pub use verify::{
     Check, Failure, Outcome, Rejected, Report, Step, Verified, Verifier, VerifyOptions,
 };
+
+/// Settings that weaken verification. Each one says what it gives up; use them
+/// only where that is acceptable and documented.
+pub mod danger {
+    /// The policy that treats a certificate or seal whose revocation status the
+    /// [`StatusSource`](crate::StatusSource) does not know as good.
+    ///
+    /// This weakens verification: a revoked certificate or seal that the source
+    /// has not heard of is accepted. Prefer a complete status source and the
+    /// default [`UnknownStatus::Deny`](crate::UnknownStatus::Deny).
+    pub fn accept_unknown_status() -> crate::UnknownStatus {
+        crate::UnknownStatus::DangerAccept
+    }
+}
 
 /// Verifies one raw Ed25519 signature under this crate's signature rule (strict
 /// encodings, no small-order points, cofactored equation — docs/ARCHITECTURE.md).

@@ -16,15 +16,22 @@
 //! exactly what is parsed and nothing is re-serialised on the hot path:
 //!
 //! - [`Writer`] appends canonical bytes directly (the caller emits members in order);
-//! - [`Parser`] is a strict, zero-copy, single-pass reader that rejects any other byte
-//!   sequence, with caller-given limits on input length and nesting depth. Typed decoders
-//!   read fields in canonical order through [`Object`] and elements through [`Array`];
-//!   [`Parser::skip_if_equal`] skips a sub-document seen before with one `memcmp`;
+//! - [`Parser`] is a strict, zero-copy reader (one UTF-8 check, then one structural pass)
+//!   that rejects any other byte sequence, with caller-given limits on input length and
+//!   nesting depth. Typed decoders read fields in canonical order through [`Object`] and
+//!   elements through [`Array`]; [`Parser::skip_if_equal`] skips a sub-document seen
+//!   before with one `memcmp`;
 //! - [`write_value`], [`to_canonical_vec`] and [`read_value`] handle any
 //!   `serde_json::Value`, for tests and loose data.
 //!
 //! Neither side recurses: depth is bounded by the caller's limit and walked with an
 //! explicit stack.
+//!
+//! The decoding contract: each value handed out (the top-level one, or one after
+//! [`Object::field`], [`Object::optional`], [`Object::next_key`], [`Array::next`]) is read
+//! exactly once, objects and arrays are read to their `end`, and [`Parser::finish`] is
+//! called last. A decoder that breaks it gets [`JsonErrorKind::Misuse`] from a later call,
+//! never a panic and never a misread document.
 //!
 //! Decoding `{"a":1,"b":"x","c":[true]}` into a struct with a required `a`, an optional
 //! `b` and a required `c` (this runs as the test `tests::typed_decoding_example`):
@@ -43,9 +50,16 @@
 //!     c.push(p.bool()?);
 //! }
 //! items.end()?;
-//! o.end()?; // `{"a":1,"z":0}` fails here: UnknownField("z")
+//! o.end()?;
 //! p.finish()?;
 //! ```
+//!
+//! With a struct that knows only `a` and `b`, `{"a":1,"z":0}` fails in `o.end()` with
+//! `UnknownField { field: "z" }` at byte 7.
+
+// The generic `Value` helpers serve the tests and fuzzing; `value_span` and
+// `skip_if_equal` serve the batch verifier.
+#![allow(dead_code, unused_imports)]
 
 mod error;
 mod read;

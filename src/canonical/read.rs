@@ -1,4 +1,8 @@
-//! The strict reader: one pass, zero copy, accepts only canonical bytes.
+//! The strict reader: zero copy, accepts only canonical bytes.
+//!
+//! After one UTF-8 check of the whole input (std's, the only safe way to borrow `&str`,
+//! and cheaper once than per string), a single structural pass reads and checks
+//! everything else. Strings are scanned a word at a time for `"`, `\` and controls.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -7,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::MAX_SAFE_INTEGER;
 use super::error::{JsonError, JsonErrorKind, NonCanonical, ValueKind, clip};
-use super::scan::{bytes_eq, cmp_utf16, split_plain};
+use super::scan::{cmp_utf16, plain_len, starts_with_plain};
 
 /// A strict, zero-copy reader of one canonical JSON value.
 ///
@@ -41,6 +45,12 @@ struct ObjState<'a> {
     level: Level,
     /// Last member name read, for the order check.
     prev: Option<Cow<'a, str>>,
+}
+
+impl ObjState<'_> {
+    fn new(level: Level) -> Self {
+        Self { level, prev: None }
+    }
 }
 
 /// State of one open array.
@@ -184,6 +194,15 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The error when the value here is not of type `expected` (or cannot be read).
+    #[cold]
+    fn not_a(&self, expected: ValueKind) -> JsonError {
+        match self.expect_kind(expected) {
+            Err(e) => e,
+            Ok(()) => self.err(JsonErrorKind::Misuse(MISUSE_NO_VALUE)),
+        }
+    }
+
     /// The value at `..end` was read.
     #[inline]
     fn commit(&mut self, end: usize) {
@@ -191,7 +210,8 @@ impl<'a> Parser<'a> {
         self.expect_value = false;
     }
 
-    /// The type of the value at the current position, without reading it.
+    /// The type of the value at the current position, without reading it (a
+    /// [`JsonErrorKind::Misuse`] if no value may be read here).
     pub(crate) fn peek_kind(&self) -> Result<ValueKind, JsonError> {
         self.start()
     }
@@ -199,7 +219,13 @@ impl<'a> Parser<'a> {
     /// Reads a string; borrowed from the input unless it contains escapes.
     #[inline]
     pub(crate) fn str(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        self.expect_kind(ValueKind::String)?;
+        if !(self.expect_value && self.peek() == Some(b'"')) {
+            return Err(self.not_a(ValueKind::String));
+        }
+        if let Some((text, end)) = self.plain_str_at(self.pos) {
+            self.commit(end);
+            return Ok(Cow::Borrowed(text));
+        }
         let (s, end) = self.string_at(self.pos)?;
         self.commit(end);
         Ok(s)
@@ -251,7 +277,7 @@ impl<'a> Parser<'a> {
         let level = self.open()?;
         Ok(Object {
             parser: self,
-            state: ObjState { level, prev: None },
+            state: ObjState::new(level),
             pending: None,
         })
     }
@@ -321,15 +347,25 @@ impl<'a> Parser<'a> {
 
     // ---- tokens; `*_at` functions only look, the caller commits ----
 
-    /// The string whose opening quote is at `at`, and the offset after its closing quote.
+    /// Fast path of [`Self::string_at`]: the string whose opening quote is at `at` if it
+    /// has no escapes (and is well-formed), and the offset after its closing quote.
     #[inline]
-    fn string_at(&self, at: usize) -> Result<(Cow<'a, str>, usize), JsonError> {
-        let input = self.input;
+    fn plain_str_at(&self, at: usize) -> Option<(&'a str, usize)> {
         let start = at + 1;
-        let (plain, tail) = split_plain(input.get(start..).unwrap_or_default());
-        let stop = start + plain.len();
+        let stop = start + plain_len(self.input.get(start..).unwrap_or_default());
+        if self.input.get(stop) != Some(&b'"') {
+            return None;
+        }
+        Some((self.text.get(start..stop)?, stop + 1))
+    }
+
+    /// The string whose opening quote is at `at`, and the offset after its closing quote.
+    #[cold]
+    fn string_at(&self, at: usize) -> Result<(Cow<'a, str>, usize), JsonError> {
+        let start = at + 1;
+        let stop = start + plain_len(self.input.get(start..).unwrap_or_default());
         let text = self.slice(start, stop)?;
-        match tail.first() {
+        match self.input.get(stop) {
             Some(b'"') => Ok((Cow::Borrowed(text), stop + 1)),
             Some(b'\\') => self.escaped_string_at(text, stop),
             _ => Err(self.bad_byte(stop, "an escaped control character")),
@@ -358,10 +394,10 @@ impl<'a> Parser<'a> {
             let (c, len) = self.escape_at(at)?;
             s.push(c);
             at += len;
-            let (plain, tail) = split_plain(self.input.get(at..).unwrap_or_default());
-            s.push_str(self.slice(at, at + plain.len())?);
-            at += plain.len();
-            match tail.first() {
+            let stop = at + plain_len(self.input.get(at..).unwrap_or_default());
+            s.push_str(self.slice(at, stop)?);
+            at = stop;
+            match self.input.get(at) {
                 Some(b'"') => return Ok((Cow::Owned(s), at + 1)),
                 Some(b'\\') => {}
                 _ => return Err(self.bad_byte(at, "an escaped control character")),
@@ -491,14 +527,7 @@ impl<'a> Parser<'a> {
     /// colon, leaving the parser at the value. Returns the name's offset, or `None` once
     /// the object is closed.
     #[inline]
-    ///
-    /// `hint` is the name the decoder expects: when the input holds exactly that name, the
-    /// general string scan is skipped.
-    fn next_member(
-        &mut self,
-        st: &mut ObjState<'a>,
-        hint: Option<&'static str>,
-    ) -> Result<Option<usize>, JsonError> {
+    fn next_member(&mut self, st: &mut ObjState<'a>) -> Result<Option<usize>, JsonError> {
         if st.level.done {
             return Ok(None);
         }
@@ -516,7 +545,10 @@ impl<'a> Parser<'a> {
         if self.input.get(key_at) != Some(&b'"') {
             return Err(self.unexpected(key_at, "'\"'"));
         }
-        let (key, end) = self.name_at(key_at, hint)?;
+        let (key, end) = match self.plain_str_at(key_at) {
+            Some((key, end)) => (Cow::Borrowed(key), end),
+            None => self.string_at(key_at)?,
+        };
         if let Some(prev) = &st.prev {
             match cmp_utf16(prev, &key) {
                 Ordering::Less => {}
@@ -540,25 +572,38 @@ impl<'a> Parser<'a> {
         Ok(Some(key_at))
     }
 
-    /// The member name whose opening quote is at `at`, like [`Self::string_at`]. When it
-    /// is `hint` (the name the decoder asks for), that `&'static str` is returned, so the
-    /// caller can recognise it by address.
+    /// Fast path of [`Self::next_member`] for a decoder asking for `name`: if the next
+    /// member is exactly `"name":` (no escapes), checks its order, consumes it and returns
+    /// `true`. Otherwise changes nothing and returns `false`: the general path then
+    /// reads whatever is there, and reports any error.
     #[inline]
-    fn name_at(
-        &self,
-        at: usize,
-        hint: Option<&'static str>,
-    ) -> Result<(Cow<'a, str>, usize), JsonError> {
-        let start = at + 1;
-        let (plain, tail) = split_plain(self.input.get(start..).unwrap_or_default());
-        if tail.first() != Some(&b'"') {
-            return self.string_at(at);
+    fn named_member(&mut self, st: &mut ObjState<'a>, name: &'static str) -> bool {
+        if st.level.done || self.expect_value || self.depth != st.level.depth {
+            return false;
         }
-        let end = start + plain.len() + 1;
-        match hint {
-            Some(name) if bytes_eq(plain, name.as_bytes()) => Ok((Cow::Borrowed(name), end)),
-            _ => Ok((Cow::Borrowed(self.slice(start, end - 1)?), end)),
+        let rest = self.input.get(self.pos..).unwrap_or_default();
+        let (lead, rest) = match (st.level.first, rest) {
+            (true, [b'"', rest @ ..]) => (1, rest),
+            (false, [b',', b'"', rest @ ..]) => (2, rest),
+            _ => return false,
+        };
+        let n = name.len();
+        if !(starts_with_plain(rest, name.as_bytes())
+            && rest.get(n) == Some(&b'"')
+            && rest.get(n + 1) == Some(&b':'))
+        {
+            return false;
         }
+        if let Some(prev) = &st.prev
+            && cmp_utf16(prev, name) != Ordering::Less
+        {
+            return false;
+        }
+        st.level.first = false;
+        st.prev = Some(Cow::Borrowed(name));
+        self.pos += lead + name.len() + 2;
+        self.expect_value = true;
+        true
     }
 
     /// Moves to the next element of an array; `false` once the array is closed.
@@ -595,7 +640,7 @@ impl<'a> Parser<'a> {
     fn open_frame(&mut self, kind: ValueKind) -> Result<Frame<'a>, JsonError> {
         let level = self.open()?;
         Ok(if kind == ValueKind::Object {
-            Frame::Object(ObjState { level, prev: None }, Map::new())
+            Frame::Object(ObjState::new(level), Map::new())
         } else {
             let state = ArrState {
                 level,
@@ -628,7 +673,10 @@ impl<'a> Parser<'a> {
             kind @ (ValueKind::Object | ValueKind::Array) => {
                 return self.open_frame(kind).map(Some);
             }
-            ValueKind::String => self.string_at(self.pos)?.1,
+            ValueKind::String => match self.plain_str_at(self.pos) {
+                Some((_, end)) => end,
+                None => self.string_at(self.pos)?.1,
+            },
             ValueKind::Number => self.number_at(self.pos)?.2,
             ValueKind::Bool if self.peek() == Some(b't') => self.literal_at(self.pos, "true")?,
             ValueKind::Bool => self.literal_at(self.pos, "false")?,
@@ -641,7 +689,7 @@ impl<'a> Parser<'a> {
     /// Advances `frame` to its next member or element (`true`), or closes it (`false`).
     fn frame_next(&mut self, frame: &mut Frame<'a>) -> Result<bool, JsonError> {
         match frame {
-            Frame::Object(st, _) => Ok(self.next_member(st, None)?.is_some()),
+            Frame::Object(st, _) => Ok(self.next_member(st)?.is_some()),
             Frame::Array(st, _) => self.next_element(st),
         }
     }
@@ -769,12 +817,11 @@ pub(crate) struct Object<'p, 'a> {
 }
 
 impl<'a> Object<'_, 'a> {
-    /// The next unclaimed member name's offset, reading one if needed (`hint`: see
-    /// [`Parser::next_member`]).
+    /// The next unclaimed member name's offset, reading one if needed.
     #[inline]
-    fn peek_key(&mut self, hint: Option<&'static str>) -> Result<Option<usize>, JsonError> {
+    fn peek_key(&mut self) -> Result<Option<usize>, JsonError> {
         if self.pending.is_none() {
-            self.pending = self.parser.next_member(&mut self.state, hint)?;
+            self.pending = self.parser.next_member(&mut self.state)?;
         }
         Ok(self.pending)
     }
@@ -790,15 +837,15 @@ impl<'a> Object<'_, 'a> {
     }
 
     /// Claims the next member if it is `name`: `Ok(None)`; if it comes later, or the
-    /// object has ended: `Ok(Some(offset))`.
-    #[inline]
+    /// object has ended: `Ok(Some(offset))`. The general path behind the fast
+    /// [`Parser::named_member`], kept out of line so that `field` stays small.
+    #[inline(never)]
     fn claim(&mut self, name: &'static str) -> Result<Option<Option<usize>>, JsonError> {
-        let Some(at) = self.peek_key(Some(name))? else {
+        let Some(at) = self.peek_key()? else {
             return Ok(Some(None));
         };
         let key = self.pending_name();
-        // `next_member` hands back `name` itself when it matched.
-        if std::ptr::eq(key, name) || key == name {
+        if key == name {
             self.pending = None;
             return Ok(None);
         }
@@ -811,7 +858,7 @@ impl<'a> Object<'_, 'a> {
 
     /// The next member name, or `None` at the end; read its value from [`Object::parser`].
     pub(crate) fn next_key(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
-        if self.peek_key(None)?.is_none() {
+        if self.peek_key()?.is_none() {
             return Ok(None);
         }
         self.pending = None;
@@ -828,6 +875,9 @@ impl<'a> Object<'_, 'a> {
     /// [`JsonErrorKind::MissingField`].
     #[inline]
     pub(crate) fn field(&mut self, name: &'static str) -> Result<&mut Parser<'a>, JsonError> {
+        if self.pending.is_none() && self.parser.named_member(&mut self.state, name) {
+            return Ok(self.parser);
+        }
         match self.claim(name)? {
             None => Ok(self.parser),
             Some(at) => Err(self.missing(at, name)),
@@ -842,6 +892,9 @@ impl<'a> Object<'_, 'a> {
         &mut self,
         name: &'static str,
     ) -> Result<Option<&mut Parser<'a>>, JsonError> {
+        if self.pending.is_none() && self.parser.named_member(&mut self.state, name) {
+            return Ok(Some(self.parser));
+        }
         match self.claim(name)? {
             None => Ok(Some(self.parser)),
             Some(_) => Ok(None),
@@ -851,7 +904,7 @@ impl<'a> Object<'_, 'a> {
     /// Ends the object; a member not asked for → [`JsonErrorKind::UnknownField`].
     #[inline]
     pub(crate) fn end(mut self) -> Result<(), JsonError> {
-        match self.peek_key(None)? {
+        match self.peek_key()? {
             None => Ok(()),
             Some(at) => {
                 let field = clip(self.pending_name());

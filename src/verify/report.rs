@@ -5,9 +5,12 @@ use core::fmt;
 use crate::date::{Date, Timestamp};
 use crate::error::DecodeError;
 use crate::ids::{LicenseTypeCode, Uscc};
+use crate::cert::ChainError;
 use crate::model::{SchemaError, hex};
 
-/// A named verification step, in the order they run.
+/// A named verification step, in the order they run: the GB/T 38540
+/// verification order (解析 → 签章值 → 签章人证书属于印章 → 制章签名 → 制章证书 →
+/// 印章有效期 → 签章人证书 → 原文摘要), then the license's own checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Step {
@@ -15,14 +18,33 @@ pub enum Step {
     Parse,
     /// Identifiers valid and consistent with each other (标识校验).
     Identifiers,
-    /// Every signature: signer named correctly and trusted, signed no later than
-    /// the verification time, Ed25519 valid, data hash equal to the license's
-    /// canonical bytes; and one signature is the issuer's (签名验证).
-    Signature,
+    /// Each signature value under its signer's key; the to-be-signed block names
+    /// the signer and the seal carried; not signed after the verification time (签章值).
+    SignatureValue,
+    /// Each seal signature's certificate is in its seal's certificate list (签章人证书属于印章).
+    SignerInSeal,
+    /// Each seal's maker signature, over the seal info that binds the maker's
+    /// certificate (制章者签名).
+    SealMakerSignature,
+    /// Each seal maker's certificate: chain to a trust anchor, validity, key
+    /// usage and revocation when the seal was made (制章者证书).
+    SealMakerCertificate,
+    /// Each seal's validity covers the signing time, the seal is not revoked at
+    /// it, it was made before it, and has no unknown critical extension (印章有效期).
+    SealValidity,
+    /// Each signer: certificate chain, validity, key usage and revocation at
+    /// the signing time; or a raw key the verifier trusts (签章人证书).
+    SignerCertificate,
+    /// Each signature's data hash equals SHA-256 of the license bytes (原文摘要).
+    DataHash,
     /// Conformance to the license type's schema (证照类型校验).
     Schema,
-    /// The validity window covers the verification time (有效期校验).
+    /// The license's validity window covers the verification time (证照有效期).
     Validity,
+    /// One organisation throughout: the issuer's seal holder is the issuer, each
+    /// signer certificate belongs to its seal's holder, the printed sealing
+    /// information matches (主体一致).
+    Organisation,
 }
 
 impl Step {
@@ -30,9 +52,16 @@ impl Step {
     pub const ALL: &'static [Step] = &[
         Step::Parse,
         Step::Identifiers,
-        Step::Signature,
+        Step::SignatureValue,
+        Step::SignerInSeal,
+        Step::SealMakerSignature,
+        Step::SealMakerCertificate,
+        Step::SealValidity,
+        Step::SignerCertificate,
+        Step::DataHash,
         Step::Schema,
         Step::Validity,
+        Step::Organisation,
     ];
 
     /// snake_case name.
@@ -40,10 +69,29 @@ impl Step {
         match self {
             Step::Parse => "parse",
             Step::Identifiers => "identifiers",
-            Step::Signature => "signature",
+            Step::SignatureValue => "signature_value",
+            Step::SignerInSeal => "signer_in_seal",
+            Step::SealMakerSignature => "seal_maker_signature",
+            Step::SealMakerCertificate => "seal_maker_certificate",
+            Step::SealValidity => "seal_validity",
+            Step::SignerCertificate => "signer_certificate",
+            Step::DataHash => "data_hash",
             Step::Schema => "schema",
-            Step::Validity => "validity",
+            Step::Validity => "license_validity",
+            Step::Organisation => "organisation",
         }
+    }
+
+    /// Whether the step only concerns seals (not applicable to a license
+    /// signed with raw keys only).
+    pub fn is_seal_step(&self) -> bool {
+        matches!(
+            self,
+            Step::SignerInSeal
+                | Step::SealMakerSignature
+                | Step::SealMakerCertificate
+                | Step::SealValidity
+        )
     }
 }
 
@@ -67,13 +115,19 @@ pub enum Failure {
         /// Which signature (0-based).
         index: usize,
     },
-    /// A signature's key is not trusted.
-    #[error("signature {index}: key {} is not trusted", hex(fingerprint))]
-    UntrustedSigner {
+    /// A seal signature's to-be-signed block names another seal than the one carried.
+    #[error("signature {index}: the to-be-signed block names another seal")]
+    SealDigestMismatch {
         /// Which signature.
         index: usize,
-        /// SHA-256 of the key.
-        fingerprint: [u8; 32],
+    },
+    /// The signer certificate's key is not a usable Ed25519 key.
+    #[error("signature {index}: signer certificate: {reason}")]
+    SignerKey {
+        /// Which signature.
+        index: usize,
+        /// Why (names the algorithm when it is not Ed25519).
+        reason: String,
     },
     /// A signature claims to be made after the verification time.
     #[error("signature {index}: signed at {signed_at}, after the verification time {at}")]
@@ -91,13 +145,120 @@ pub enum Failure {
         /// Which signature.
         index: usize,
     },
+    /// The signer certificate is not in the seal's certificate list.
+    #[error("signature {index}: the signer certificate is not in the seal's certificate list")]
+    SignerNotInSeal {
+        /// Which signature.
+        index: usize,
+    },
+    /// The seal info does not bind the maker certificate carried with it.
+    #[error("signature {index}: the seal does not name the maker certificate it carries")]
+    SealMakerNotBound {
+        /// Which signature.
+        index: usize,
+    },
+    /// The seal maker's signature is invalid.
+    #[error("signature {index}: the seal maker's signature is invalid")]
+    InvalidSealSignature {
+        /// Which signature.
+        index: usize,
+    },
+    /// The seal maker's certificate failed (key, chain, validity, usage or revocation).
+    #[error("signature {index}: seal maker certificate: {error}")]
+    SealMakerCertificate {
+        /// Which signature.
+        index: usize,
+        /// What failed.
+        error: ChainError,
+    },
+    /// The seal is not valid at the signing time.
+    #[error("signature {index}: the seal is valid {valid_from} to {valid_to}, not at the signing time {signed_at}")]
+    SealNotValidAtSigning {
+        /// Which signature.
+        index: usize,
+        /// Seal valid from.
+        valid_from: Timestamp,
+        /// Seal valid to.
+        valid_to: Timestamp,
+        /// Signing time.
+        signed_at: Timestamp,
+    },
+    /// The seal was made after the signing time.
+    #[error("signature {index}: the seal was made at {created_at}, after the signing time {signed_at}")]
+    SealMadeAfterSigning {
+        /// Which signature.
+        index: usize,
+        /// Seal made at.
+        created_at: Timestamp,
+        /// Signing time.
+        signed_at: Timestamp,
+    },
+    /// The seal was revoked before the signing time.
+    #[error("signature {index}: seal {seal_id} revoked since {since}")]
+    SealRevoked {
+        /// Which signature.
+        index: usize,
+        /// Seal id.
+        seal_id: String,
+        /// Revoked since.
+        since: Timestamp,
+    },
+    /// The status source does not know the seal (and unknown status is denied).
+    #[error("signature {index}: status of seal {seal_id} is unknown")]
+    SealStatusUnknown {
+        /// Which signature.
+        index: usize,
+        /// Seal id.
+        seal_id: String,
+    },
+    /// The seal has a critical extension this library does not understand.
+    #[error("signature {index}: the seal has an unknown critical extension {id}")]
+    UnknownCriticalExtension {
+        /// Which signature.
+        index: usize,
+        /// The extension's OID.
+        id: String,
+    },
+    /// The signer's certificate failed (chain, validity, usage or revocation at
+    /// the signing time).
+    #[error("signature {index}: signer certificate: {error}")]
+    SignerCertificate {
+        /// Which signature.
+        index: usize,
+        /// What failed.
+        error: ChainError,
+    },
+    /// A raw signing key is not trusted.
+    #[error("signature {index}: key {} is not trusted", hex(fingerprint))]
+    UntrustedSigner {
+        /// Which signature.
+        index: usize,
+        /// SHA-256 of the key.
+        fingerprint: [u8; 32],
+    },
     /// The signature covers other license bytes than those carried.
     #[error("signature {index}: data hash differs from the license's canonical bytes")]
     DataHashMismatch {
         /// Which signature.
         index: usize,
     },
-    /// No valid signature is by the license's issuer.
+    /// A signer belongs to another organisation than its seal's holder.
+    #[error("signature {index}: signer belongs to {}, the seal to {seal_holder}", found.map_or("no organisation".to_string(), |u| u.to_string()))]
+    SignerOrganisationMismatch {
+        /// Which signature.
+        index: usize,
+        /// The seal holder's code.
+        seal_holder: Uscc,
+        /// The organisation the signer certificate names.
+        found: Option<Uscc>,
+    },
+    /// The sealing information printed on the license does not match the issuer's seal signature.
+    #[error("the license's printed sealing information ({what}) does not match the issuer's seal signature")]
+    SealInfoMismatch {
+        /// Which element differs.
+        what: &'static str,
+    },
+    /// No signature is by the license's issuer.
     #[error("no signature is by the issuer {issuer}")]
     NoIssuerSignature {
         /// The license's issuer.
@@ -140,6 +301,8 @@ pub enum Outcome {
     Failed(Failure),
     /// The step did not run because an earlier one failed.
     NotRun,
+    /// Nothing to check: a seal step on a license signed with raw keys only.
+    NotApplicable,
 }
 
 /// One line of a report.
@@ -171,7 +334,7 @@ pub struct Report {
 impl Report {
     /// A report where `failed_at` (if any) failed with `failure`, earlier steps
     /// passed and later ones did not run.
-    pub(crate) fn new(result: Result<(), (Step, Failure)>) -> Report {
+    pub(crate) fn new(result: Result<(), (Step, Failure)>, sealed: bool) -> Report {
         let mut failure = result.err();
         let mut failed = false;
         let checks = Step::ALL
@@ -179,6 +342,8 @@ impl Report {
             .map(|&step| {
                 let outcome = if failed {
                     Outcome::NotRun
+                } else if !sealed && step.is_seal_step() {
+                    Outcome::NotApplicable
                 } else {
                     match failure.take_if(|(s, _)| *s == step) {
                         Some((_, f)) => {
@@ -225,6 +390,7 @@ impl fmt::Display for Report {
                 Outcome::Passed => writeln!(f, "  [pass] {}", c.step)?,
                 Outcome::Failed(why) => writeln!(f, "  [FAIL] {}: {why}", c.step)?,
                 Outcome::NotRun => writeln!(f, "  [ -- ] {} (not run)", c.step)?,
+                Outcome::NotApplicable => writeln!(f, "  [ na ] {} (no seal)", c.step)?,
             }
         }
         Ok(())

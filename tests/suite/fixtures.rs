@@ -107,12 +107,12 @@ pub fn signed_food() -> SignedLicense {
     SignedLicense::sign(food_license(), &issuer_key(), ts("2025-05-22T02:00:00Z")).unwrap()
 }
 
+/// A verifier for raw-key signed licenses (the foundation's trust model).
 pub fn verifier() -> Verifier {
-    Verifier::new(
+    Verifier::new(LicenseTypes::new().with(food_type())).with_trusted_keys(
         TrustedKeys::new()
             .with(issuer_key().public_key(), bureau())
             .with(other_key().public_key(), other_bureau()),
-        LicenseTypes::new().with(food_type()),
     )
 }
 

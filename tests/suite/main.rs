@@ -8,6 +8,7 @@
 
 mod corpus;
 mod fixtures;
+mod pki;
 mod tamper;
 mod vectors;
 mod verify;

@@ -1,15 +1,22 @@
 //! Every signed element of a license changed to another well-formed value:
-//! verification fails at the signature step.
+//! verification fails at the data-hash step (the signature still verifies over
+//! its to-be-signed block, which no longer matches the license bytes); every
+//! element of the to-be-signed block or the signature changed: it fails at the
+//! signature-value step.
 
 use crate::fixtures::*;
 use elicense::*;
 
-fn expect_signature_failure(what: &str, bytes: &[u8]) {
+fn expect_failure_at(step: Step, what: &str, bytes: &[u8]) {
     let rejected = verifier()
         .verify(bytes, now())
         .err()
         .unwrap_or_else(|| panic!("{what}: tampered license verified"));
-    assert_eq!(rejected.step(), Step::Signature, "{what}: {rejected}");
+    assert_eq!(rejected.step(), step, "{what}: {rejected}");
+}
+
+fn expect_signature_failure(what: &str, bytes: &[u8]) {
+    expect_failure_at(Step::SignatureValue, what, bytes)
 }
 
 fn tampered(what: &str, change: impl FnOnce(&mut LicenseData)) {
@@ -21,8 +28,8 @@ fn tampered(what: &str, change: impl FnOnce(&mut LicenseData)) {
     let bytes = splice_license(&doc, &license);
     // Still a well-formed document…
     SignedLicense::decode(&bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
-    // …that no longer verifies, at the signature step.
-    expect_signature_failure(what, &bytes);
+    // …that no longer verifies, at the data-hash step.
+    expect_failure_at(Step::DataHash, what, &bytes);
 }
 
 fn other_id(data: &LicenseData, serial: &str, version: u16) -> LicenseId {

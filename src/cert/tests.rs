@@ -1,0 +1,1 @@
+//! Tests (fixtures from tests/data/pki/).
