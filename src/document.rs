@@ -15,10 +15,10 @@ use sha2::Digest;
 
 use crate::canonical::{Parser, Writer};
 use crate::cert::Certificate;
-use crate::seal::{Seal, SealError};
 use crate::date::Timestamp;
 use crate::error::DecodeError;
 use crate::model::{License, hex, unhex32};
+use crate::seal::{Seal, SealError};
 use crate::sign::{PublicKey, SignError, Signature, Signer};
 
 /// The document format this library reads and writes.
@@ -467,10 +467,8 @@ fn decode_signature(p: &mut Parser<'_>, doc: &[u8]) -> Result<LicenseSignature, 
         }
         None => None,
     };
-    let signature = Signature::from_bytes(b64_fixed::<64>(
-        "signatures.sig",
-        &o.field("sig")?.str()?,
-    )?);
+    let signature =
+        Signature::from_bytes(b64_fixed::<64>("signatures.sig", &o.field("sig")?.str()?)?);
     let signer = {
         let sp = o.field("signer")?;
         if seal.is_some() {

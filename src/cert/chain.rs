@@ -162,7 +162,10 @@ const NEED_CA: &str = "keyCertSign";
 /// If every candidate path fails, the error of the first that failed for a
 /// reason other than an unknown issuer is returned, else
 /// [`ChainError::UnknownIssuer`].
-#[expect(clippy::too_many_arguments, reason = "the brief's signature: each input is explicit")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the brief's signature: each input is explicit"
+)]
 pub fn verify_chain(
     leaf: &Certificate,
     intermediates: &[Certificate],
@@ -174,8 +177,8 @@ pub fn verify_chain(
     unknown: UnknownStatus,
 ) -> Result<VerifiedChain, ChainError> {
     check_validity(leaf, at)?;
-    check_usage(leaf, usage)?;
     check_signed(leaf)?;
+    check_usage(leaf, usage)?;
     check_key(leaf)?;
     let mut search = Search {
         intermediates,
@@ -344,10 +347,10 @@ impl<'a> Search<'a> {
         is_anchor: bool,
     ) -> Result<VerifiedChain, ChainError> {
         check_validity(candidate, self.at)?;
-        check_issuer(candidate, path.len().saturating_sub(1))?;
         if !is_anchor {
             check_signed(candidate)?;
         }
+        check_issuer(candidate, path.len().saturating_sub(1))?;
         let key = check_key(candidate)?;
 
         if self.signature_checks >= self.policy.max_signature_checks {
@@ -371,7 +374,9 @@ impl<'a> Search<'a> {
             self.check_status(path).map(|()| {
                 let certs: Vec<Certificate> = path.iter().map(|c| (*c).clone()).collect();
                 VerifiedChain {
-                    leaf: path.first().map_or_else(|| candidate.clone(), |c| (*c).clone()),
+                    leaf: path
+                        .first()
+                        .map_or_else(|| candidate.clone(), |c| (*c).clone()),
                     anchor: candidate.clone(),
                     certs,
                 }

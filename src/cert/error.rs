@@ -187,7 +187,8 @@ impl ChainError {
     pub(super) fn is_fatal(&self) -> bool {
         matches!(
             self,
-            ChainError::MaximumDepthExceeded { .. } | ChainError::MaximumSignatureChecksExceeded { .. }
+            ChainError::MaximumDepthExceeded { .. }
+                | ChainError::MaximumSignatureChecksExceeded { .. }
         )
     }
 }

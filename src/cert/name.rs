@@ -54,7 +54,9 @@ pub(super) fn value_text(value: &Any<'_>) -> Option<String> {
                 .chunks_exact(2)
                 .map(|c| u16::from_be_bytes([c.first().copied()?, c.get(1).copied()?]).into())
                 .collect::<Option<Vec<u16>>>()?;
-            char::decode_utf16(units).collect::<Result<String, _>>().ok()
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
         }
         Tag::UniversalString => {
             if data.len() % 4 != 0 {

@@ -363,9 +363,7 @@ fn check_spec(s: &SealSpec) -> Result<(), SealError> {
     let bad = |field, reason| SealError::Invalid { field, reason };
     let id_ok = !s.id.is_empty()
         && s.id.len() <= limits::ID_CHARS
-        && s.id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        && s.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if !id_ok {
         return Err(bad("id", "1–64 of [0-9A-Za-z-]"));
     }
@@ -738,10 +736,7 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
     let mut pr = o.field("property")?.object()?;
     let mut certs = Vec::new();
     {
-        let mut arr = pr
-            .field("certs")?
-            .array()?
-            .with_max_items(limits::CERTS);
+        let mut arr = pr.field("certs")?.array()?.with_max_items(limits::CERTS);
         while let Some(cp) = arr.next()? {
             let mut c = cp.object()?;
             if let Some(vp) = c.optional("cert")? {
@@ -750,14 +745,20 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
                     &vp.str()?,
                 )?));
             } else {
-                let d = unhex32("seal.info.property.certs.sha256", &c.field("sha256")?.str()?)?;
+                let d = unhex32(
+                    "seal.info.property.certs.sha256",
+                    &c.field("sha256")?.str()?,
+                )?;
                 certs.push(SealCertRef::Digest(d));
             }
             c.end()?;
         }
         arr.end()?;
     }
-    let created_at = ts("seal.info.property.createdAt", &pr.field("createdAt")?.str()?)?;
+    let created_at = ts(
+        "seal.info.property.createdAt",
+        &pr.field("createdAt")?.str()?,
+    )?;
     let holder = {
         let mut h = pr.field("holder")?.object()?;
         let code = Uscc::parse(&h.field("code")?.str()?).map_err(|source| DecodeError::Id {
@@ -773,7 +774,10 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
         field: "seal.info.property.type",
         reason: "unknown seal type",
     })?;
-    let valid_from = ts("seal.info.property.validFrom", &pr.field("validFrom")?.str()?)?;
+    let valid_from = ts(
+        "seal.info.property.validFrom",
+        &pr.field("validFrom")?.str()?,
+    )?;
     let valid_to = ts("seal.info.property.validTo", &pr.field("validTo")?.str()?)?;
     pr.end()?;
     o.end()?;

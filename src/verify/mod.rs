@@ -19,7 +19,9 @@ use crate::cert::{
     CertUsage, Certificate, ChainError, ChainPolicy, TrustAnchors, VerifiedChain, verify_chain,
 };
 use crate::date::Timestamp;
-use crate::document::{DecodeLimits, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef};
+use crate::document::{
+    DecodeLimits, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef,
+};
 use crate::ids::Uscc;
 use crate::seal::{SEAL_CONTEXT, Seal};
 use crate::sign::{PublicKey, ed25519};
@@ -218,11 +220,7 @@ impl Verifier {
     }
 
     /// Decodes and verifies a document at time `at`.
-    pub fn verify(
-        &self,
-        bytes: &[u8],
-        at: Timestamp,
-    ) -> Result<Verified<SignedLicense>, Rejected> {
+    pub fn verify(&self, bytes: &[u8], at: Timestamp) -> Result<Verified<SignedLicense>, Rejected> {
         match SignedLicense::decode_with(bytes, &self.options.limits) {
             Ok(doc) => self.verify_document(doc, at),
             Err(e) => Err(Rejected {
@@ -282,9 +280,8 @@ impl Verifier {
                     at,
                 }));
             }
-            let key = signer_key(s.signer()).map_err(|reason| {
-                fail(Failure::SignerKey { index, reason })
-            })?;
+            let key = signer_key(s.signer())
+                .map_err(|reason| fail(Failure::SignerKey { index, reason }))?;
             if !work.signature_ok(index, s, &key) {
                 return Err(fail(Failure::InvalidSignature { index }));
             }
@@ -307,6 +304,12 @@ impl Verifier {
                 if !seal.binds_maker() {
                     return Err(fail(Failure::SealMakerNotBound { index }));
                 }
+                if let Err(e) = seal.maker().ed25519_key() {
+                    return Err(fail(Failure::SealMakerKey {
+                        index,
+                        reason: e.to_string(),
+                    }));
+                }
                 if !work.seal_signature_ok(seal) {
                     return Err(fail(Failure::InvalidSealSignature { index }));
                 }
@@ -316,18 +319,13 @@ impl Verifier {
         // Seal maker's certificate, when the seal was made.
         for (index, s) in sigs.iter().enumerate() {
             if let Some(seal) = s.seal() {
-                self.chain(
-                    work,
-                    seal.maker(),
-                    seal.maker_chain(),
-                    seal.created_at(),
-                )
-                .map_err(|error| {
-                    (
-                        Step::SealMakerCertificate,
-                        Failure::SealMakerCertificate { index, error },
-                    )
-                })?;
+                self.chain(work, seal.maker(), seal.maker_chain(), seal.created_at())
+                    .map_err(|error| {
+                        (
+                            Step::SealMakerCertificate,
+                            Failure::SealMakerCertificate { index, error },
+                        )
+                    })?;
             }
         }
 
@@ -423,7 +421,12 @@ impl Verifier {
         })
     }
 
-    fn seal_validity(&self, index: usize, seal: &Seal, signed_at: Timestamp) -> Result<(), Failure> {
+    fn seal_validity(
+        &self,
+        index: usize,
+        seal: &Seal,
+        signed_at: Timestamp,
+    ) -> Result<(), Failure> {
         if let Some(x) = seal.extensions().iter().find(|x| x.critical()) {
             return Err(Failure::UnknownCriticalExtension {
                 index,

@@ -2,10 +2,10 @@
 
 use core::fmt;
 
+use crate::cert::ChainError;
 use crate::date::{Date, Timestamp};
 use crate::error::DecodeError;
 use crate::ids::{LicenseTypeCode, Uscc};
-use crate::cert::ChainError;
 use crate::model::{SchemaError, hex};
 
 /// A named verification step, in the order they run: the GB/T 38540
@@ -157,6 +157,14 @@ pub enum Failure {
         /// Which signature.
         index: usize,
     },
+    /// The seal maker's certificate has no usable Ed25519 key.
+    #[error("signature {index}: seal maker certificate: {reason}")]
+    SealMakerKey {
+        /// Which signature.
+        index: usize,
+        /// Why (names the algorithm when it is not Ed25519).
+        reason: String,
+    },
     /// The seal maker's signature is invalid.
     #[error("signature {index}: the seal maker's signature is invalid")]
     InvalidSealSignature {
@@ -172,7 +180,9 @@ pub enum Failure {
         error: ChainError,
     },
     /// The seal is not valid at the signing time.
-    #[error("signature {index}: the seal is valid {valid_from} to {valid_to}, not at the signing time {signed_at}")]
+    #[error(
+        "signature {index}: the seal is valid {valid_from} to {valid_to}, not at the signing time {signed_at}"
+    )]
     SealNotValidAtSigning {
         /// Which signature.
         index: usize,
@@ -184,7 +194,9 @@ pub enum Failure {
         signed_at: Timestamp,
     },
     /// The seal was made after the signing time.
-    #[error("signature {index}: the seal was made at {created_at}, after the signing time {signed_at}")]
+    #[error(
+        "signature {index}: the seal was made at {created_at}, after the signing time {signed_at}"
+    )]
     SealMadeAfterSigning {
         /// Which signature.
         index: usize,
@@ -253,7 +265,9 @@ pub enum Failure {
         found: Option<Uscc>,
     },
     /// The sealing information printed on the license does not match the issuer's seal signature.
-    #[error("the license's printed sealing information ({what}) does not match the issuer's seal signature")]
+    #[error(
+        "the license's printed sealing information ({what}) does not match the issuer's seal signature"
+    )]
     SealInfoMismatch {
         /// Which element differs.
         what: &'static str,

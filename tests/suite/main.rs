@@ -9,6 +9,7 @@
 mod corpus;
 mod fixtures;
 mod pki;
+mod seal;
 mod tamper;
 mod vectors;
 mod verify;

@@ -47,7 +47,7 @@ fn hex_decode(s: &str) -> Vec<u8> {
 }
 
 /// The fixed P-256 SubjectPublicKeyInfo DER.
-pub fn p256_spki() -> Vec<u8> {
+fn p256_spki() -> Vec<u8> {
     hex_decode(P256_SPKI_HEX)
 }
 
@@ -283,7 +283,7 @@ fn specs() -> Vec<Spec> {
 }
 
 /// The seal maker's USCC (check character computed).
-pub fn seal_maker_uscc() -> Uscc {
+fn seal_maker_uscc() -> Uscc {
     Uscc::from_body(SEAL_MAKER_BODY).unwrap()
 }
 
@@ -327,7 +327,7 @@ fn key_id(key: &impl PublicKeyData) -> Vec<u8> {
 }
 
 /// Every file of `tests/data/pki/`, by name, with its contents.
-pub fn generate_files() -> BTreeMap<String, String> {
+fn generate_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut issuers: BTreeMap<&str, (CertificateParams, Ed25519Key)> = BTreeMap::new();
     let mut readme = String::from(README_HEAD);
@@ -453,7 +453,10 @@ fn fixtures_match_generator() {
     // No stale files either.
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(files.contains_key(&name), "{name} is not made by the generator");
+        assert!(
+            files.contains_key(&name),
+            "{name} is not made by the generator"
+        );
     }
 }
 
