@@ -64,3 +64,53 @@ pub fn id_parse(data: &[u8]) {
         same(code.value() == v && code.code_type().as_str() == t);
     }
 }
+
+/// Arbitrary bytes as a DER certificate: never panics; whatever parses keeps
+/// its exact bytes and round-trips through PEM, and path validation of it
+/// (against the test root, with the test signer CA and itself as
+/// intermediates, a small budget) ends in a verdict.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn cert_chain(data: &[u8]) {
+    use crate::cert::{CertUsage, Certificate, ChainPolicy, TrustAnchors, verify_chain};
+    use crate::status::{InMemoryStatus, UnknownStatus};
+
+    let Ok(cert) = Certificate::from_der(data) else {
+        return;
+    };
+    if cert.der() != data {
+        panic!("certificate bytes changed by parsing");
+    }
+    if Certificate::from_pem(&cert.to_pem()).ok().as_ref() != Some(&cert) {
+        panic!("certificate does not round-trip through PEM");
+    }
+    let (Ok(root), Ok(signer_ca)) = (
+        Certificate::from_pem(include_str!("../tests/data/pki/root.cert.pem")),
+        Certificate::from_pem(include_str!("../tests/data/pki/signer_ca.cert.pem")),
+    ) else {
+        panic!("the test PKI fixtures do not parse");
+    };
+    let at = crate::Timestamp::from_unix(1_772_323_200).unwrap_or(crate::Timestamp::MIN);
+    let policy = ChainPolicy::default()
+        .with_max_depth(4)
+        .with_max_signature_checks(4);
+    let result = verify_chain(
+        &cert,
+        &[signer_ca, cert.clone()],
+        &TrustAnchors::new().with(root),
+        at,
+        CertUsage::Signer,
+        &policy,
+        &InMemoryStatus::complete_revocation_list(),
+        UnknownStatus::Deny,
+    );
+    match result {
+        Ok(chain) => {
+            if chain.leaf() != &cert || chain.certificates().len() < 2 {
+                panic!("a verified chain does not start at its leaf");
+            }
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}

@@ -155,7 +155,7 @@ pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer
 pub use status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
 pub use trust::TrustedKeys;
 pub use verify::{
-    Check, Failure, Outcome, Rejected, Report, Step, Verified, Verifier, VerifyOptions,
+    Check, Failure, Outcome, Rejected, Report, Step, Verified, Verifier, VerifyCache, VerifyOptions,
 };
 
 /// Settings that weaken verification. Each one says what it gives up; use them

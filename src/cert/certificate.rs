@@ -252,7 +252,7 @@ fn subject_key(spki: &SubjectPublicKeyInfo<'_>) -> Result<PublicKey, CertError> 
 
 /// The USCC of an organizationIdentifier value: `NTRCN-<USCC>` (ETSI EN
 /// 319 412-1 §5.1.4) or a bare USCC.
-fn organization_uscc(value: &str) -> Option<Uscc> {
+pub(super) fn organization_uscc(value: &str) -> Option<Uscc> {
     Uscc::parse(value.strip_prefix("NTRCN-").unwrap_or(value)).ok()
 }
 
@@ -306,10 +306,10 @@ impl Certificate {
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
                     authority_key_id = aki.key_identifier.as_ref().map(|id| id.0.into());
                 }
-                ParsedExtension::ParseError { error } => {
-                    if ext.critical || UNDERSTOOD_EXTENSIONS.contains(&oid.as_str()) {
-                        return Err(der_error(format!("extension {oid}: {error}")));
-                    }
+                ParsedExtension::ParseError { error }
+                    if ext.critical || UNDERSTOOD_EXTENSIONS.contains(&oid.as_str()) =>
+                {
+                    return Err(der_error(format!("extension {oid}: {error}")));
                 }
                 _ => {}
             }

@@ -309,7 +309,7 @@ impl<'a> Search<'a> {
         let intermediates = self.intermediates.iter().map(|c| (c, false));
         let mut first_error: Option<ChainError> = None;
         for (candidate, is_anchor) in anchors.chain(intermediates) {
-            if !child.may_be_issued_by(candidate) || path.iter().any(|c| *c == candidate) {
+            if !child.may_be_issued_by(candidate) || path.contains(&candidate) {
                 continue;
             }
             if path.len() >= self.policy.max_depth {

@@ -47,7 +47,7 @@ pub(super) fn value_text(value: &Any<'_>) -> Option<String> {
         // T.61 in practice carries Latin-1.
         Tag::TeletexString => Some(data.iter().map(|&b| char::from(b)).collect()),
         Tag::BmpString => {
-            if data.len() % 2 != 0 {
+            if !data.len().is_multiple_of(2) {
                 return None;
             }
             let units = data
@@ -59,7 +59,7 @@ pub(super) fn value_text(value: &Any<'_>) -> Option<String> {
                 .ok()
         }
         Tag::UniversalString => {
-            if data.len() % 4 != 0 {
+            if !data.len().is_multiple_of(4) {
                 return None;
             }
             data.chunks_exact(4)

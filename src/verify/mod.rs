@@ -5,6 +5,7 @@
 //! time, and what the verifier was given (trust anchors, trusted keys, license
 //! types, a status source): it never reads the clock, the disk or the network.
 
+mod cache;
 mod report;
 
 use core::ops::Deref;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use sha2::Digest;
 
+pub use cache::VerifyCache;
 pub use report::{Check, Failure, Outcome, Report, Step};
 
 use crate::catalog::LicenseTypes;
@@ -121,6 +123,8 @@ impl Rejected {
 /// [`UnknownStatus::Deny`] — the default — rejects).
 #[derive(Clone)]
 pub struct Verifier {
+    /// Changes whenever the configuration does, so caches can tell verifiers apart.
+    id: u64,
     types: LicenseTypes,
     keys: TrustedKeys,
     anchors: TrustAnchors,
@@ -147,6 +151,7 @@ impl Verifier {
     /// A verifier that checks licenses against `types` and trusts nothing yet.
     pub fn new(types: LicenseTypes) -> Verifier {
         Verifier {
+            id: next_id(),
             types,
             keys: TrustedKeys::new(),
             anchors: TrustAnchors::new(),
@@ -159,42 +164,49 @@ impl Verifier {
 
     /// Trusts these certificate anchors for seal makers and signers.
     pub fn with_trust_anchors(mut self, anchors: TrustAnchors) -> Verifier {
+        self.id = next_id();
         self.anchors = anchors;
         self
     }
 
     /// Intermediate certificates to build chains with (documents may carry more).
     pub fn with_intermediates(mut self, certs: Vec<Certificate>) -> Verifier {
+        self.id = next_id();
         self.intermediates = certs;
         self
     }
 
     /// Trusts these raw keys, each for its organisation.
     pub fn with_trusted_keys(mut self, keys: TrustedKeys) -> Verifier {
+        self.id = next_id();
         self.keys = keys;
         self
     }
 
     /// Asks this source for the revocation status of certificates and seals.
     pub fn with_status(mut self, status: impl StatusSource + 'static) -> Verifier {
+        self.id = next_id();
         self.status = Arc::new(status);
         self
     }
 
     /// Asks this shared source for revocation status.
     pub fn with_shared_status(mut self, status: Arc<dyn StatusSource>) -> Verifier {
+        self.id = next_id();
         self.status = status;
         self
     }
 
     /// What to do when the status source does not know a certificate or seal.
     pub fn with_unknown_status(mut self, policy: UnknownStatus) -> Verifier {
+        self.id = next_id();
         self.unknown = policy;
         self
     }
 
     /// With other options.
     pub fn with_options(mut self, options: VerifyOptions) -> Verifier {
+        self.id = next_id();
         self.options = options;
         self
     }
@@ -235,8 +247,34 @@ impl Verifier {
         doc: SignedLicense,
         at: Timestamp,
     ) -> Result<Verified<SignedLicense>, Rejected> {
+        self.finish(doc, at, &mut Fresh)
+    }
+
+    /// Decodes and verifies a document at time `at`, remembering seal-maker
+    /// signatures and certificate chains in `cache` for the next documents.
+    /// The verdict and report are exactly those of [`Verifier::verify`].
+    pub fn verify_cached(
+        &self,
+        bytes: &[u8],
+        at: Timestamp,
+        cache: &mut VerifyCache,
+    ) -> Result<Verified<SignedLicense>, Rejected> {
+        match SignedLicense::decode_with(bytes, &self.options.limits) {
+            Ok(doc) => self.finish(doc, at, &mut cache.work(self)),
+            Err(e) => Err(Rejected {
+                report: Report::new(Err(decode_failure(e)), true),
+            }),
+        }
+    }
+
+    fn finish(
+        &self,
+        doc: SignedLicense,
+        at: Timestamp,
+        work: &mut dyn Work,
+    ) -> Result<Verified<SignedLicense>, Rejected> {
         let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
-        let result = self.check(&doc, at, &mut Fresh);
+        let result = self.check(&doc, at, work);
         let report = Report::new(result, sealed);
         if report.passed() {
             Ok(Verified {
@@ -509,6 +547,12 @@ impl Verifier {
         }
         Ok(())
     }
+}
+
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn decode_failure(e: crate::error::DecodeError) -> (Step, Failure) {

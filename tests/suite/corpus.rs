@@ -27,3 +27,8 @@ fn license_decode_corpus() {
 fn id_parse_corpus() {
     replay("id_parse", elicense::fuzzing::id_parse);
 }
+
+#[test]
+fn cert_chain_corpus() {
+    replay("cert_chain", elicense::fuzzing::cert_chain);
+}

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 #![allow(
+    unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,

@@ -740,3 +740,78 @@ fn mutate(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// Cached verification gives exactly the single path's result (verdict and
+/// report), across good and failing documents and verification times, with one
+/// cache shared by all of them.
+#[test]
+fn cached_verdicts_equal_single_verdicts() {
+    let at_sign = ts("2025-05-22T02:00:00Z");
+    let mut docs: Vec<Vec<u8>> = vec![sealed_food().as_bytes().to_vec()];
+    for name in [
+        "signer_expired",
+        "signer_wrong_ku",
+        "signer_unknown_root",
+        "signer_b",
+    ] {
+        let seal = maker()
+            .make(spec(
+                "3301020000009",
+                org_a(),
+                vec![SealCertRef::Certificate(cert(name))],
+            ))
+            .unwrap();
+        let chain = if name == "signer_unknown_root" {
+            vec![]
+        } else {
+            vec![cert("signer_ca")]
+        };
+        let sealer = Sealer::new(seal, cert(name), chain, key(name)).unwrap();
+        docs.push(
+            SignedLicense::seal(sealed_license(), &sealer, at_sign)
+                .unwrap()
+                .into_bytes(),
+        );
+    }
+    let mut s = a_spec();
+    s.valid_to = ts("2025-01-01T00:00:00Z");
+    docs.push(
+        SignedLicense::seal(sealed_license(), &sealer_with(s), at_sign)
+            .unwrap()
+            .into_bytes(),
+    );
+    for t in [
+        "2025-05-22T03:00:00Z",
+        "2025-06-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+    ] {
+        docs.push(
+            SignedLicense::seal(sealed_license(), &sealer_a(), ts(t))
+                .unwrap()
+                .into_bytes(),
+        );
+    }
+    let mut status = InMemoryStatus::complete_revocation_list();
+    status.revoke_certificate(&cert("signer_a"), ts("2025-12-01T00:00:00Z"));
+    let verifiers = [seal_verifier(), seal_verifier().with_status(status)];
+    for v in &verifiers {
+        let mut cache = VerifyCache::new();
+        for round in 0..2 {
+            for at in [
+                "2025-05-22T02:30:00Z",
+                "2026-03-01T00:00:00Z",
+                "2031-01-01T00:00:00Z",
+            ] {
+                for (i, d) in docs.iter().enumerate() {
+                    let single = v.verify(d, ts(at)).map(|ok| ok.report().clone());
+                    let cached = v
+                        .verify_cached(d, ts(at), &mut cache)
+                        .map(|ok| ok.report().clone());
+                    assert_eq!(single, cached, "round {round} doc {i} at {at}");
+                }
+            }
+        }
+        let (hits, _) = cache.stats();
+        assert!(hits > 0);
+    }
+}

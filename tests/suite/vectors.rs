@@ -59,6 +59,58 @@ fn computed() -> Vec<(&'static str, String)> {
             String::from_utf8(doc.as_bytes().to_vec()).unwrap(),
         ),
     ]
+    .into_iter()
+    .chain(sealed_vectors())
+    .collect()
+}
+
+/// The sealed license of the seal tests: seal by the test seal maker for org A,
+/// sealed with signer_a (tests/data/pki) at 2025-05-22T02:00:00Z.
+fn sealed_vectors() -> Vec<(&'static str, String)> {
+    let doc = crate::seal::sealed_food();
+    let sig = &doc.signatures()[0];
+    let seal = sig.seal().unwrap();
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    vec![
+        ("seal-info", text(seal.info_bytes())),
+        ("seal-maker-signature", hex(seal.signature().as_bytes())),
+        ("seal", text(seal.as_bytes())),
+        ("seal-sha256", hex(&seal.digest())),
+        ("sealed-tbs", text(sig.tbs_bytes())),
+        ("sealed-signature", hex(sig.signature().as_bytes())),
+        ("sealed-document", text(doc.as_bytes())),
+    ]
+}
+
+#[test]
+fn the_documented_seal_signatures_verify_with_raw_ed25519() {
+    let doc = crate::seal::sealed_food();
+    let sig = &doc.signatures()[0];
+    let seal = sig.seal().unwrap();
+    // The maker signed "elicense/1/seal" 0x00 || info bytes.
+    let maker_key = seal.maker().ed25519_key().unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(maker_key.as_bytes()).unwrap();
+    let msg = [b"elicense/1/seal\0".as_slice(), seal.info_bytes()].concat();
+    vk.verify_strict(
+        &msg,
+        &ed25519_dalek::Signature::from_bytes(seal.signature().as_bytes()),
+    )
+    .unwrap();
+    // The signer signed "elicense/1/signature" 0x00 || tbs bytes, with the
+    // key of its certificate.
+    let signer_key = sig.signer().certificate().unwrap().ed25519_key().unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(signer_key.as_bytes()).unwrap();
+    vk.verify_strict(
+        &sig.message(),
+        &ed25519_dalek::Signature::from_bytes(sig.signature().as_bytes()),
+    )
+    .unwrap();
+    // The tbs names the seal by the SHA-256 of its canonical bytes.
+    use sha2::Digest;
+    assert_eq!(
+        sig.tbs().seal_digest().unwrap(),
+        &<[u8; 32]>::from(sha2::Sha256::digest(seal.as_bytes()))
+    );
 }
 
 #[test]
