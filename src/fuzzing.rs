@@ -26,6 +26,22 @@ pub fn license_decode(data: &[u8]) {
     }
 }
 
+/// Arbitrary bytes through the seal decoder: never panics; whatever decodes
+/// keeps exactly the input as its bytes, and its info bytes are a slice of them.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn seal_decode(data: &[u8]) {
+    if let Ok(seal) = crate::seal::Seal::decode(data) {
+        if seal.as_bytes() != data {
+            panic!("seal bytes changed by decoding");
+        }
+        let info = seal.info_bytes();
+        if info.is_empty() || !data.windows(info.len()).any(|w| w == info) {
+            panic!("seal info bytes are not a slice of the seal");
+        }
+        let _ = seal.binds_maker();
+    }
+}
+
 /// Arbitrary text through every identifier parser: never panics, and what
 /// parses prints back as the same text.
 #[expect(clippy::panic, reason = "a fuzz property violation must abort")]

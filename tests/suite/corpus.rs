@@ -32,3 +32,8 @@ fn id_parse_corpus() {
 fn cert_chain_corpus() {
     replay("cert_chain", elicense::fuzzing::cert_chain);
 }
+
+#[test]
+fn seal_decode_corpus() {
+    replay("seal_decode", elicense::fuzzing::seal_decode);
+}

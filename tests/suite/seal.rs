@@ -815,3 +815,28 @@ fn cached_verdicts_equal_single_verdicts() {
         assert!(hits > 0);
     }
 }
+
+/// Writes seed corpora for the seal and sealed-license fuzz targets
+/// (`cargo test --test suite seal::write_fuzz_seeds -- --ignored`).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let seal = seal_a();
+    std::fs::write(root.join("seal_decode/seal_a.json"), seal.as_bytes()).unwrap();
+    let b = seal.as_bytes();
+    std::fs::write(root.join("seal_decode/truncated.json"), &b[..b.len() / 2]).unwrap();
+    let mut s = a_spec();
+    s.extensions = vec![SealExtension::new("1.2.156.99999.1", true, b"x".to_vec()).unwrap()];
+    s.certs = vec![SealCertRef::Digest(cert("signer_a").fingerprint())];
+    std::fs::write(
+        root.join("seal_decode/digest_ext.json"),
+        maker().make(s).unwrap().as_bytes(),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("license_decode/sealed_food.json"),
+        sealed_food().as_bytes(),
+    )
+    .unwrap();
+}
