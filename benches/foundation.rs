@@ -6,6 +6,15 @@
 //! `cargo bench --bench foundation`; a summary table with ratios is printed at
 //! the end.
 
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a benchmark harness, not library code"
+)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

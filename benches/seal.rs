@@ -3,6 +3,15 @@
 //! each beside raw ed25519-dalek `verify_strict` of the same seal-signature
 //! message in the same run. `cargo bench --bench seal`.
 
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a benchmark harness, not library code"
+)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

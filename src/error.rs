@@ -107,6 +107,15 @@ pub enum Error {
     /// Signing failed.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// A certificate could not be read.
+    #[error(transparent)]
+    Certificate(#[from] crate::cert::CertError),
+    /// A certificate chain did not verify.
+    #[error(transparent)]
+    Chain(#[from] crate::cert::ChainError),
+    /// A seal could not be made.
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
     /// Verification rejected a license (the report says which step failed).
     #[error(transparent)]
     Rejected(#[from] Box<crate::verify::Rejected>),

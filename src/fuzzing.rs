@@ -83,10 +83,10 @@ pub fn id_parse(data: &[u8]) {
 
 /// Arbitrary bytes as a DER certificate: never panics; whatever parses keeps
 /// its exact bytes and round-trips through PEM, and path validation of it
-/// (against the test root, with the test signer CA and itself as
+/// (against the given root, with the given intermediate and itself as
 /// intermediates, a small budget) ends in a verdict.
 #[expect(clippy::panic, reason = "a fuzz property violation must abort")]
-pub fn cert_chain(data: &[u8]) {
+pub fn cert_chain(data: &[u8], root_pem: &str, intermediate_pem: &str) {
     use crate::cert::{CertUsage, Certificate, ChainPolicy, TrustAnchors, verify_chain};
     use crate::status::{InMemoryStatus, UnknownStatus};
 
@@ -100,10 +100,10 @@ pub fn cert_chain(data: &[u8]) {
         panic!("certificate does not round-trip through PEM");
     }
     let (Ok(root), Ok(signer_ca)) = (
-        Certificate::from_pem(include_str!("../tests/data/pki/root.cert.pem")),
-        Certificate::from_pem(include_str!("../tests/data/pki/signer_ca.cert.pem")),
+        Certificate::from_pem(root_pem),
+        Certificate::from_pem(intermediate_pem),
     ) else {
-        panic!("the test PKI fixtures do not parse");
+        panic!("the anchor or intermediate given to the target does not parse");
     };
     let at = crate::Timestamp::from_unix(1_772_323_200).unwrap_or(crate::Timestamp::MIN);
     let policy = ChainPolicy::default()

@@ -164,12 +164,18 @@ pub mod danger {
     /// The policy that treats a certificate or seal whose revocation status the
     /// [`StatusSource`](crate::StatusSource) does not know as good.
     ///
-    /// This weakens verification: a revoked certificate or seal that the source
-    /// has not heard of is accepted. Prefer a complete status source and the
-    /// default [`UnknownStatus::Deny`](crate::UnknownStatus::Deny).
+    /// This weakens verification: a certificate or seal the source knows
+    /// nothing about is accepted even if it has in fact been revoked. Prefer a
+    /// complete status source and the default
+    /// [`UnknownStatus::Deny`](crate::UnknownStatus::Deny).
     pub fn accept_unknown_status() -> crate::UnknownStatus {
-        crate::UnknownStatus::DangerAccept
+        crate::UnknownStatus::DangerAccept(Acknowledged(()))
     }
+
+    /// Proof that a weakening setting came from this module: it cannot be made
+    /// anywhere else.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Acknowledged(());
 }
 
 /// Verifies one raw Ed25519 signature under this crate's signature rule (strict

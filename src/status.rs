@@ -35,10 +35,9 @@ pub enum UnknownStatus {
     /// Treat unknown status as a failure (default).
     #[default]
     Deny,
-    /// Treat unknown status as good. Construct through
-    /// [`crate::danger::accept_unknown_status`].
-    #[doc(hidden)]
-    DangerAccept,
+    /// Treat unknown status as good — weakens verification. Only
+    /// [`crate::danger::accept_unknown_status`] can make this value.
+    DangerAccept(crate::danger::Acknowledged),
 }
 
 /// Where verification asks whether a certificate or a seal is revoked.

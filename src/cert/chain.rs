@@ -159,6 +159,9 @@ const NEED_CA: &str = "keyCertSign";
 ///   every certificate in it except the anchor; revoked fails, unknown fails
 ///   unless `unknown` is the (dangerous) accepting policy.
 ///
+/// The checks of one certificate run in this order: validity; signature
+/// algorithm and critical extensions; role (usage for the leaf, CA for
+/// issuers); key; then its signature under the candidate issuer's key.
 /// If every candidate path fails, the error of the first that failed for a
 /// reason other than an unknown issuer is returned, else
 /// [`ChainError::UnknownIssuer`].
@@ -403,7 +406,7 @@ impl<'a> Search<'a> {
                     });
                 }
                 RevocationStatus::Unknown => {
-                    if self.unknown != UnknownStatus::DangerAccept {
+                    if !matches!(self.unknown, UnknownStatus::DangerAccept(_)) {
                         return Err(ChainError::StatusUnknown {
                             subject: subject(cert),
                         });

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use sha2::Digest;
 
-use super::{Verifier, Work};
-use crate::cert::{Certificate, ChainError, VerifiedChain};
+use super::{ChainFn, Verifier, Work};
+use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
 use crate::document::{LicenseSignature, SIGNATURE_CONTEXT, SignedLicense};
 use crate::seal::{SEAL_CONTEXT, Seal};
@@ -134,11 +134,7 @@ impl Work for Cached<'_> {
         leaf: &Certificate,
         carried: &[Certificate],
         at: Timestamp,
-        verify: &mut dyn FnMut(
-            &Certificate,
-            &[Certificate],
-            Timestamp,
-        ) -> Result<VerifiedChain, ChainError>,
+        verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError> {
         let key = self.chain_key(leaf, carried, at);
         if self.cache.chains.get(&key) == Some(&true) {

@@ -493,7 +493,7 @@ impl Verifier {
                 seal_id: seal.id().to_owned(),
                 since,
             }),
-            _ if self.unknown == UnknownStatus::DangerAccept => Ok(()),
+            _ if matches!(self.unknown, UnknownStatus::DangerAccept(_)) => Ok(()),
             _ => Err(Failure::SealStatusUnknown {
                 index,
                 seal_id: seal.id().to_owned(),
@@ -574,6 +574,10 @@ fn signer_key(signer: &SignerRef) -> Result<PublicKey, String> {
     }
 }
 
+/// Fresh chain verification, as the cache calls it.
+pub(crate) type ChainFn<'a> =
+    dyn FnMut(&Certificate, &[Certificate], Timestamp) -> Result<VerifiedChain, ChainError> + 'a;
+
 /// The expensive parts of verification, done fresh or supplied from a cache.
 pub(crate) trait Work {
     /// Whether signature `index` is valid under `key`.
@@ -586,11 +590,7 @@ pub(crate) trait Work {
         leaf: &Certificate,
         carried: &[Certificate],
         at: Timestamp,
-        verify: &mut dyn FnMut(
-            &Certificate,
-            &[Certificate],
-            Timestamp,
-        ) -> Result<VerifiedChain, ChainError>,
+        verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError>;
     /// SHA-256 of the license bytes.
     fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32];
@@ -615,11 +615,7 @@ impl Work for Fresh {
         leaf: &Certificate,
         carried: &[Certificate],
         at: Timestamp,
-        verify: &mut dyn FnMut(
-            &Certificate,
-            &[Certificate],
-            Timestamp,
-        ) -> Result<VerifiedChain, ChainError>,
+        verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError> {
         verify(leaf, carried, at).map(|_| ())
     }

@@ -30,7 +30,13 @@ fn id_parse_corpus() {
 
 #[test]
 fn cert_chain_corpus() {
-    replay("cert_chain", elicense::fuzzing::cert_chain);
+    replay("cert_chain", |data| {
+        elicense::fuzzing::cert_chain(
+            data,
+            include_str!("../data/pki/root.cert.pem"),
+            include_str!("../data/pki/signer_ca.cert.pem"),
+        )
+    });
 }
 
 #[test]

@@ -107,8 +107,11 @@ pub fn seal_verifier() -> Verifier {
         .with_status(InMemoryStatus::complete_revocation_list())
 }
 
+/// (certificate fixture, intermediates, expected chain error)
+type ChainCase = (&'static str, Vec<Certificate>, fn(&ChainError) -> bool);
+
 fn reject(v: &Verifier, bytes: &[u8]) -> Rejected {
-    v.verify(bytes, now()).err().expect("must be rejected")
+    v.verify(bytes, now()).expect_err("must be rejected")
 }
 
 fn fails_at(bytes: &[u8], step: Step) -> Failure {
@@ -352,7 +355,7 @@ fn seal_maker_certificate_step() {
             ))
             .unwrap()
     };
-    let cases: Vec<(&str, Vec<Certificate>, fn(&ChainError) -> bool)> = vec![
+    let cases: Vec<ChainCase> = vec![
         ("signer_expired", vec![cert("signer_ca")], |e| {
             matches!(e, ChainError::Expired { .. })
         }),
@@ -469,7 +472,7 @@ fn seal_validity_step() {
 #[test]
 fn signer_certificate_step() {
     let at = ts("2025-05-22T02:00:00Z");
-    let cases: Vec<(&str, Vec<Certificate>, fn(&ChainError) -> bool)> = vec![
+    let cases: Vec<ChainCase> = vec![
         ("signer_expired", vec![cert("signer_ca")], |e| {
             matches!(e, ChainError::Expired { .. })
         }),

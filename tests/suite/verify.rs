@@ -4,10 +4,7 @@ use crate::fixtures::*;
 use elicense::*;
 
 fn rejected(bytes: &[u8], at: Timestamp) -> Rejected {
-    verifier()
-        .verify(bytes, at)
-        .err()
-        .expect("must be rejected")
+    verifier().verify(bytes, at).expect_err("must be rejected")
 }
 
 #[test]

@@ -9,7 +9,9 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 /// (tcId, public key, message, signature, expected valid)
-pub fn cases() -> Vec<(u64, Vec<u8>, Vec<u8>, Vec<u8>, bool)> {
+pub type Case = (u64, Vec<u8>, Vec<u8>, Vec<u8>, bool);
+
+pub fn cases() -> Vec<Case> {
     let j: Value =
         serde_json::from_str(include_str!("../data/wycheproof/ed25519_test.json")).unwrap();
     let mut out = Vec::new();
