@@ -178,7 +178,8 @@ impl PublicKey {
     }
 
     /// Verifies `signature` over `message` under this crate's signature rule
-    /// (see [`crate::sign`]): the same verdict as the batch verifier gives.
+    /// (docs/ARCHITECTURE.md, "The signature rule"): the same verdict as the batch
+    /// verifier gives.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
         super::ed25519::verify(self, &[message], signature)
     }
