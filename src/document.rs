@@ -316,6 +316,18 @@ impl SignedLicense {
 
     /// Decodes a document with the given limits.
     pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> Result<SignedLicense, DecodeError> {
+        SignedLicense::decode_cached(bytes, limits, &mut DecodeCache::default())
+    }
+
+    /// Decodes a document, reusing seals and signers byte-identical to ones in
+    /// `cache` (and remembering new ones). The result is exactly
+    /// [`SignedLicense::decode_with`]'s: a sub-document's decoding depends on
+    /// its bytes alone.
+    pub(crate) fn decode_cached(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        cache: &mut DecodeCache,
+    ) -> Result<SignedLicense, DecodeError> {
         let mut p = Parser::new(bytes, limits.max_document_bytes, MAX_DEPTH)?;
         let mut o = p.object()?;
         let format = o.field("format")?.str()?;
@@ -336,7 +348,7 @@ impl SignedLicense {
                 .array()?
                 .with_max_items(limits.max_signatures);
             while let Some(sp) = arr.next()? {
-                signatures.push(decode_signature(sp, bytes)?);
+                signatures.push(decode_signature(sp, bytes, cache)?);
             }
             arr.end()?;
         }
@@ -458,13 +470,64 @@ impl SignedLicense {
     }
 }
 
-fn decode_signature(p: &mut Parser<'_>, doc: &[u8]) -> Result<LicenseSignature, DecodeError> {
+/// Recently decoded seals and certificate signers, reused when a document
+/// carries byte-identical ones (a JSON value is self-delimiting, so a
+/// byte-equal prefix is that value).
+#[derive(Debug, Default)]
+pub(crate) struct DecodeCache {
+    seals: Vec<Seal>,
+    signers: Vec<(Box<[u8]>, SignerRef)>,
+}
+
+/// Entries of each kind a [`DecodeCache`] keeps.
+const DECODE_CACHE_ENTRIES: usize = 8;
+
+impl DecodeCache {
+    fn seal(&self, p: &mut Parser<'_>) -> Option<Seal> {
+        self.seals
+            .iter()
+            .find(|s| p.skip_if_equal(s.as_bytes()))
+            .cloned()
+    }
+
+    fn signer(&self, p: &mut Parser<'_>) -> Option<SignerRef> {
+        self.signers
+            .iter()
+            .find(|(b, _)| p.skip_if_equal(b))
+            .map(|(_, s)| s.clone())
+    }
+
+    fn remember_seal(&mut self, seal: &Seal) {
+        if self.seals.len() >= DECODE_CACHE_ENTRIES {
+            self.seals.remove(0);
+        }
+        self.seals.push(seal.clone());
+    }
+
+    fn remember_signer(&mut self, bytes: &[u8], signer: &SignerRef) {
+        if self.signers.len() >= DECODE_CACHE_ENTRIES {
+            self.signers.remove(0);
+        }
+        self.signers.push((bytes.into(), signer.clone()));
+    }
+}
+
+fn decode_signature(
+    p: &mut Parser<'_>,
+    doc: &[u8],
+    cache: &mut DecodeCache,
+) -> Result<LicenseSignature, DecodeError> {
     let mut o = p.object()?;
     let seal = match o.optional("seal")? {
-        Some(sp) => {
-            let start = sp.offset();
-            Some(Seal::decode_from(sp, doc, start)?)
-        }
+        Some(sp) => match cache.seal(sp) {
+            Some(seal) => Some(seal),
+            None => {
+                let start = sp.offset();
+                let seal = Seal::decode_from(sp, doc, start)?;
+                cache.remember_seal(&seal);
+                Some(seal)
+            }
+        },
         None => None,
     };
     let signature =
@@ -472,8 +535,18 @@ fn decode_signature(p: &mut Parser<'_>, doc: &[u8]) -> Result<LicenseSignature, 
     let signer = {
         let sp = o.field("signer")?;
         if seal.is_some() {
-            let (cert, chain) = crate::seal::decode_cert_and_chain(sp, "signatures.signer")?;
-            SignerRef::Certificate { cert, chain }
+            match cache.signer(sp) {
+                Some(signer) => signer,
+                None => {
+                    let start = sp.offset();
+                    let (cert, chain) =
+                        crate::seal::decode_cert_and_chain(sp, "signatures.signer")?;
+                    let signer = SignerRef::Certificate { cert, chain };
+                    let raw = doc.get(start..sp.offset()).unwrap_or_default();
+                    cache.remember_signer(raw, &signer);
+                    signer
+                }
+            }
         } else {
             let mut s = sp.object()?;
             let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str()?)?;

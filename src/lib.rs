@@ -109,6 +109,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod batch;
 mod canonical;
 mod catalog;
 mod cert;
@@ -125,6 +126,7 @@ mod status;
 mod trust;
 mod verify;
 
+pub use batch::{BatchError, BatchOutcome, BatchSummary, BatchVerifier, verify_signatures};
 pub use canonical::{JsonError, JsonErrorKind, NonCanonical, ValueKind};
 pub use catalog::LicenseTypes;
 pub use cert::{

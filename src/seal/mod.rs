@@ -332,14 +332,20 @@ pub struct SealSpec {
 
 /// An electronic seal as signed by its maker. Decoding checks form, not
 /// trust; the verifier checks the maker's signature and certificate.
+///
+/// Cheap to clone (shared); its digest is computed once, when decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seal {
+pub struct Seal(std::sync::Arc<SealInner>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct SealInner {
     spec: SealSpecData,
     maker: Certificate,
     maker_chain: Vec<Certificate>,
     signature: Signature,
     bytes: Vec<u8>,
     info_span: (usize, usize),
+    digest: [u8; 32],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -394,85 +400,86 @@ fn check_spec(s: &SealSpec) -> Result<(), SealError> {
 impl Seal {
     /// Seal id (esID).
     pub fn id(&self) -> &str {
-        &self.spec.id
+        &self.0.spec.id
     }
     /// Header version.
     pub fn version(&self) -> u64 {
-        self.spec.version
+        self.0.spec.version
     }
     /// Vendor id.
     pub fn vendor(&self) -> &str {
-        &self.spec.vendor
+        &self.0.spec.vendor
     }
     /// Seal type.
     pub fn seal_type(&self) -> SealType {
-        self.spec.seal_type
+        self.0.spec.seal_type
     }
     /// Seal name (印章名称).
     pub fn name(&self) -> &str {
-        &self.spec.name
+        &self.0.spec.name
     }
     /// The organisation the seal belongs to.
     pub fn holder(&self) -> &Organisation {
-        &self.spec.holder
+        &self.0.spec.holder
     }
     /// Certificates allowed to sign with it.
     pub fn certs(&self) -> &[SealCertRef] {
-        &self.spec.certs
+        &self.0.spec.certs
     }
     /// Made at.
     pub fn created_at(&self) -> Timestamp {
-        self.spec.created_at
+        self.0.spec.created_at
     }
     /// Valid from (inclusive).
     pub fn valid_from(&self) -> Timestamp {
-        self.spec.valid_from
+        self.0.spec.valid_from
     }
     /// Valid to (inclusive).
     pub fn valid_to(&self) -> Timestamp {
-        self.spec.valid_to
+        self.0.spec.valid_to
     }
     /// Whether the validity window covers `at`.
     pub fn is_valid_at(&self, at: Timestamp) -> bool {
-        self.spec.valid_from <= at && at <= self.spec.valid_to
+        self.0.spec.valid_from <= at && at <= self.0.spec.valid_to
     }
     /// Picture.
     pub fn picture(&self) -> &SealPicture {
-        &self.spec.picture
+        &self.0.spec.picture
     }
     /// Extensions.
     pub fn extensions(&self) -> &[SealExtension] {
-        &self.spec.extensions
+        &self.0.spec.extensions
     }
     /// The seal maker's certificate.
     pub fn maker(&self) -> &Certificate {
-        &self.maker
+        &self.0.maker
     }
     /// Intermediate certificates carried for the maker's chain.
     pub fn maker_chain(&self) -> &[Certificate] {
-        &self.maker_chain
+        &self.0.maker_chain
     }
     /// Whether the signed info binds the carried maker certificate.
     pub fn binds_maker(&self) -> bool {
-        self.spec.maker_digest == self.maker.fingerprint()
+        self.0.spec.maker_digest == self.0.maker.fingerprint()
     }
     /// The maker's signature.
     pub fn signature(&self) -> &Signature {
-        &self.signature
+        &self.0.signature
     }
     /// The canonical bytes of the whole seal.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.0.bytes
     }
     /// The canonical bytes of the signed info.
     pub fn info_bytes(&self) -> &[u8] {
-        self.bytes
-            .get(self.info_span.0..self.info_span.1)
+        self.0
+            .bytes
+            .get(self.0.info_span.0..self.0.info_span.1)
             .unwrap_or_default()
     }
     /// SHA-256 of the seal's canonical bytes: how a seal signature names it.
     pub fn digest(&self) -> [u8; 32] {
-        sha2::Sha256::digest(&self.bytes).into()
+        self.0.digest
     }
     /// The message the maker signed.
     pub fn message(&self) -> Vec<u8> {
@@ -511,14 +518,19 @@ impl Seal {
         o.end()?;
         let end = p.offset();
         let bytes = doc.get(start..end).unwrap_or_default().to_vec();
-        Ok(Seal {
+        let digest = sha2::Sha256::digest(&bytes).into();
+        Ok(Seal(std::sync::Arc::new(SealInner {
             spec,
             maker,
             maker_chain,
             signature,
             bytes,
-            info_span: (info_start - start, info_end - start),
-        })
+            info_span: (
+                info_start.saturating_sub(start),
+                info_end.saturating_sub(start),
+            ),
+            digest,
+        })))
     }
 }
 

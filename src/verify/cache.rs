@@ -92,21 +92,56 @@ fn status_code(s: RevocationStatus) -> i64 {
     }
 }
 
-impl Cached<'_> {
-    fn chain_key(&self, leaf: &Certificate, carried: &[Certificate], at: Timestamp) -> ChainKey {
-        let v = self.verifier;
-        let considered = || {
-            core::iter::once(leaf)
-                .chain(carried)
-                .chain(v.intermediates.iter())
-        };
-        let certs = considered().map(Certificate::fingerprint).collect();
-        let valid = |c: &Certificate| c.not_before() <= at && at <= c.not_after();
-        let mut time: Vec<(bool, i64)> = considered()
-            .map(|c| (valid(c), status_code(v.status.certificate_status(c, at))))
-            .collect();
-        time.extend(v.anchors.iter().map(|a| (valid(a), 0)));
-        ChainKey { certs, time }
+/// Everything a chain verdict depends on (see [`VerifyCache`]).
+fn chain_key(v: &Verifier, leaf: &Certificate, carried: &[Certificate], at: Timestamp) -> ChainKey {
+    let considered = || {
+        core::iter::once(leaf)
+            .chain(carried)
+            .chain(v.intermediates.iter())
+    };
+    let certs = considered().map(Certificate::fingerprint).collect();
+    let valid = |c: &Certificate| c.not_before() <= at && at <= c.not_after();
+    let mut time: Vec<(bool, i64)> = considered()
+        .map(|c| (valid(c), status_code(v.status.certificate_status(c, at))))
+        .collect();
+    time.extend(v.anchors.iter().map(|a| (valid(a), 0)));
+    ChainKey { certs, time }
+}
+
+impl VerifyCache {
+    /// The seal maker's signature verdict, remembered by seal digest.
+    pub(crate) fn seal_ok(&mut self, seal: &Seal) -> bool {
+        let digest = seal.digest();
+        if let Some(ok) = self.seals.get(&digest) {
+            self.hits += 1;
+            return *ok;
+        }
+        self.misses += 1;
+        let ok = seal.maker().ed25519_key().is_ok_and(|key| {
+            ed25519::verify(key, &[SEAL_CONTEXT, seal.info_bytes()], seal.signature()).is_ok()
+        });
+        self.seals.insert(digest, ok);
+        ok
+    }
+
+    /// A chain verdict: remembered when it passed, computed fresh otherwise.
+    pub(crate) fn chain(
+        &mut self,
+        verifier: &Verifier,
+        leaf: &Certificate,
+        carried: &[Certificate],
+        at: Timestamp,
+        verify: &mut ChainFn<'_>,
+    ) -> Result<(), ChainError> {
+        let key = chain_key(verifier, leaf, carried, at);
+        if self.chains.get(&key) == Some(&true) {
+            self.hits += 1;
+            return Ok(());
+        }
+        self.misses += 1;
+        let result = verify(leaf, carried, at).map(|_| ());
+        self.chains.insert(key, result.is_ok());
+        result
     }
 }
 
@@ -116,17 +151,7 @@ impl Work for Cached<'_> {
     }
 
     fn seal_signature_ok(&mut self, seal: &Seal) -> bool {
-        let digest = seal.digest();
-        if let Some(ok) = self.cache.seals.get(&digest) {
-            self.cache.hits += 1;
-            return *ok;
-        }
-        self.cache.misses += 1;
-        let ok = seal.maker().ed25519_key().is_ok_and(|key| {
-            ed25519::verify(key, &[SEAL_CONTEXT, seal.info_bytes()], seal.signature()).is_ok()
-        });
-        self.cache.seals.insert(digest, ok);
-        ok
+        self.cache.seal_ok(seal)
     }
 
     fn chain(
@@ -136,15 +161,7 @@ impl Work for Cached<'_> {
         at: Timestamp,
         verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError> {
-        let key = self.chain_key(leaf, carried, at);
-        if self.cache.chains.get(&key) == Some(&true) {
-            self.cache.hits += 1;
-            return Ok(());
-        }
-        self.cache.misses += 1;
-        let result = verify(leaf, carried, at).map(|_| ());
-        self.cache.chains.insert(key, result.is_ok());
-        result
+        self.cache.chain(self.verifier, leaf, carried, at, verify)
     }
 
     fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32] {

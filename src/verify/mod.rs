@@ -95,6 +95,24 @@ pub struct Rejected {
 }
 
 impl Rejected {
+    /// The rejection of a document that does not decode.
+    pub(crate) fn from_decode(e: crate::error::DecodeError) -> Rejected {
+        Rejected {
+            report: Report::new(Err(decode_failure(e)), true),
+        }
+    }
+
+    /// The rejection of an input longer than the decoding limit — exactly what
+    /// decoding it would say.
+    pub(crate) fn too_large(len: usize, max: usize) -> Rejected {
+        Rejected::from_decode(crate::error::DecodeError::Json(
+            crate::canonical::JsonError::new(
+                0,
+                crate::canonical::JsonErrorKind::TooLarge { len, max },
+            ),
+        ))
+    }
+
     /// The full report.
     pub fn report(&self) -> &Report {
         &self.report
@@ -235,9 +253,7 @@ impl Verifier {
     pub fn verify(&self, bytes: &[u8], at: Timestamp) -> Result<Verified<SignedLicense>, Rejected> {
         match SignedLicense::decode_with(bytes, &self.options.limits) {
             Ok(doc) => self.verify_document(doc, at),
-            Err(e) => Err(Rejected {
-                report: Report::new(Err(decode_failure(e)), true),
-            }),
+            Err(e) => Err(Rejected::from_decode(e)),
         }
     }
 
@@ -261,9 +277,23 @@ impl Verifier {
     ) -> Result<Verified<SignedLicense>, Rejected> {
         match SignedLicense::decode_with(bytes, &self.options.limits) {
             Ok(doc) => self.finish(doc, at, &mut cache.work(self)),
-            Err(e) => Err(Rejected {
-                report: Report::new(Err(decode_failure(e)), true),
-            }),
+            Err(e) => Err(Rejected::from_decode(e)),
+        }
+    }
+
+    /// The verdict on a decoded document, with `work` supplying the expensive parts.
+    pub(crate) fn judge(
+        &self,
+        doc: &SignedLicense,
+        at: Timestamp,
+        work: &mut dyn Work,
+    ) -> Result<(), Rejected> {
+        let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
+        let report = Report::new(self.check(doc, at, work), sealed);
+        if report.passed() {
+            Ok(())
+        } else {
+            Err(Rejected { report })
         }
     }
 

@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod batch;
 mod corpus;
 mod fixtures;
 mod pki;
