@@ -473,7 +473,7 @@ impl SignedLicense {
 /// Recently decoded seals and certificate signers, reused when a document
 /// carries byte-identical ones (a JSON value is self-delimiting, so a
 /// byte-equal prefix is that value).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct DecodeCache {
     seals: Vec<Seal>,
     signers: Vec<(Box<[u8]>, SignerRef)>,
@@ -483,6 +483,28 @@ pub(crate) struct DecodeCache {
 const DECODE_CACHE_ENTRIES: usize = 8;
 
 impl DecodeCache {
+    /// A copy whose values share no reference counts with `self`, so that
+    /// threads cloning them per document do not contend.
+    pub(crate) fn detached(&self) -> DecodeCache {
+        DecodeCache {
+            seals: self.seals.iter().map(Seal::detached).collect(),
+            signers: self
+                .signers
+                .iter()
+                .map(|(b, s)| {
+                    let s = match s {
+                        SignerRef::Certificate { cert, chain } => SignerRef::Certificate {
+                            cert: cert.detached(),
+                            chain: chain.iter().map(Certificate::detached).collect(),
+                        },
+                        other => other.clone(),
+                    };
+                    (b.clone(), s)
+                })
+                .collect(),
+        }
+    }
+
     fn seal(&self, p: &mut Parser<'_>) -> Option<Seal> {
         self.seals
             .iter()

@@ -123,12 +123,15 @@ mod model;
 mod seal;
 mod sign;
 mod status;
+mod store;
 mod trust;
 mod verify;
 
 pub use batch::{BatchError, BatchOutcome, BatchSummary, BatchVerifier, verify_signatures};
 pub use canonical::{JsonError, JsonErrorKind, NonCanonical, ValueKind};
-pub use catalog::LicenseTypes;
+pub use catalog::{
+    BUILTIN_TEMPLATES, BuiltinTemplate, CatalogEntry, Cursor, LicenseTypes, Page, Query,
+};
 pub use cert::{
     CertError, CertUsage, Certificate, ChainError, ChainPolicy, KeyUsage, TrustAnchors,
     VerifiedChain, verify_chain,
@@ -155,6 +158,12 @@ pub use seal::{
 };
 pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer, SigningKey};
 pub use status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
+pub use store::{
+    BackendError, Inserted, LicenseStore, MemoryStore, RecordedEvent, STORE_SCHEMA_VERSION,
+    SqliteStore, StatusEvent, StoreError, limits as store_limits, status_after,
+};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresOptions, PostgresStore};
 pub use trust::TrustedKeys;
 pub use verify::{
     Check, Failure, Outcome, Rejected, Report, Step, Verified, Verifier, VerifyCache, VerifyOptions,

@@ -1,16 +1,17 @@
 //! Batch verification: many sealed licenses at once, on all cores, with a
 //! verdict per license identical to [`Verifier::verify`]'s.
 //!
-//! A chunk of documents goes through four passes:
+//! A chunk of documents is split into runs of 512, each taken through four
+//! passes by one thread (nothing allocated on one thread is freed on another):
 //!
-//! 1. **decode** (parallel) — the strict decoder, reusing byte-identical seals
-//!    and signer certificates already decoded (a `memcmp` instead of a parse);
-//! 2. **prepare** (parallel) — each signature's encoding rules and challenge;
-//! 3. **batched signatures** (parallel over sub-batches) — one cofactored
-//!    multiscalar check per sub-batch, with one folded term per signing key;
-//!    failing sub-batches are bisected until every bad signature is found
-//!    (see `sig.rs` for the equation and why it agrees with single checks);
-//! 4. **checks** (parallel) — the single verifier's own step sequence,
+//! 1. **decode** — the strict decoder, reusing byte-identical seals and signer
+//!    certificates already decoded (a `memcmp` instead of a parse);
+//! 2. **prepare** — each signature's encoding rules and challenge;
+//! 3. **batched signatures** — one cofactored multiscalar check for the run,
+//!    with one folded term per signing key; a failing batch is bisected until
+//!    every bad signature is found (see `sig.rs` for the equation and why it
+//!    agrees with single checks);
+//! 4. **checks** — the single verifier's own step sequence,
 //!    `Verifier::check`, fed the signature verdicts of pass 3 and a shared
 //!    cache of seal-maker signatures and certificate chains (verified once per
 //!    distinct seal and chain, exactly as `VerifyCache` does).
@@ -23,7 +24,7 @@ mod sig;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use rayon::prelude::*;
 use sha2::Digest;
@@ -39,8 +40,8 @@ use crate::seal::Seal;
 use crate::sign::PublicKey;
 use crate::verify::{ChainFn, Rejected, Step, Verifier, VerifyCache, Work};
 
-/// Signatures per batch equation.
-const SUB_BATCH: usize = 256;
+/// Documents per parallel task; their signatures form one batch equation.
+const TASK: usize = 512;
 
 /// The verdict for one input of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +118,10 @@ pub enum BatchError {
 pub struct BatchVerifier {
     verifier: Verifier,
     chunk_size: usize,
-    cache: Mutex<VerifyCache>,
+    cache: RwLock<VerifyCache>,
+    /// Seals and signers seen so far: cloned into every parallel decoder so
+    /// none of them parses a known seal or certificate again.
+    seen: std::sync::Mutex<DecodeCache>,
 }
 
 impl core::fmt::Debug for BatchVerifier {
@@ -135,7 +139,8 @@ impl BatchVerifier {
         BatchVerifier {
             verifier,
             chunk_size: 4096,
-            cache: Mutex::new(VerifyCache::new()),
+            cache: RwLock::new(VerifyCache::new()),
+            seen: std::sync::Mutex::new(DecodeCache::default()),
         }
     }
 
@@ -213,19 +218,40 @@ impl BatchVerifier {
 
     fn run_chunk(&self, docs: &[&[u8]], first: usize, at: Timestamp) -> Vec<BatchOutcome> {
         let limits = self.verifier.options().limits;
+        // The first document warms the shared cache of seen seals and signers
+        // (cheaply, when they are known already); every task starts from it.
+        let seed = {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(first) = docs.first() {
+                let _ = SignedLicense::decode_cached(first, &limits, &mut seen);
+            }
+            seen.clone()
+        };
+        // Each task takes a contiguous run of documents through every pass on
+        // one thread, so nothing allocated by one thread is freed by another.
+        docs.par_chunks(TASK)
+            .enumerate()
+            .flat_map_iter(|(k, run)| self.run_task(run, first + k * TASK, at, seed.detached()))
+            .collect()
+    }
+
+    fn run_task(
+        &self,
+        docs: &[&[u8]],
+        first: usize,
+        at: Timestamp,
+        mut seen: DecodeCache,
+    ) -> Vec<BatchOutcome> {
+        let limits = self.verifier.options().limits;
 
         // 1. Decode.
         let decoded: Vec<Result<SignedLicense, DecodeError>> = docs
-            .par_iter()
-            .map_init(DecodeCache::default, |cache, d| {
-                SignedLicense::decode_cached(d, &limits, cache)
-            })
+            .iter()
+            .map(|d| SignedLicense::decode_cached(d, &limits, &mut seen))
             .collect();
 
         // 2. Keys and signature jobs.
         let mut keys: Vec<PublicKey> = Vec::new();
-        let mut key_index: std::collections::HashMap<[u8; 32], usize> =
-            std::collections::HashMap::new();
         let mut jobs: Vec<(usize, usize, usize)> = Vec::new();
         let mut offsets: Vec<usize> = Vec::with_capacity(decoded.len() + 1);
         for (d, r) in decoded.iter().enumerate() {
@@ -241,12 +267,11 @@ impl BatchVerifier {
                     _ => None,
                 };
                 let Some(raw) = raw else { continue };
-                let k = match key_index.get(&raw) {
-                    Some(k) => *k,
+                let k = match keys.iter().position(|k| k.as_bytes() == &raw) {
+                    Some(k) => k,
                     None => match PublicKey::from_bytes(&raw) {
                         Ok(key) => {
                             keys.push(key);
-                            key_index.insert(raw, keys.len() - 1);
                             keys.len() - 1
                         }
                         Err(_) => continue,
@@ -257,9 +282,9 @@ impl BatchVerifier {
         }
         offsets.push(jobs.len());
 
-        // 3. Prepare and verify signatures in batches.
+        // 3. Prepare and verify the signatures as one batch.
         let items: Vec<Option<sig::Item>> = jobs
-            .par_iter()
+            .iter()
             .map(|&(d, i, k)| {
                 let s = decoded
                     .get(d)
@@ -269,26 +294,22 @@ impl BatchVerifier {
             })
             .collect();
         let prepared: Vec<sig::Item> = items.iter().flatten().copied().collect();
-        let prepared_verdicts: Vec<bool> = prepared
-            .par_chunks(SUB_BATCH)
-            .flat_map_iter(|c| sig::verify_items(&keys, c))
-            .collect();
-        let mut next = 0;
+        let mut prepared_verdicts = sig::verify_items(&keys, &prepared).into_iter();
         let verdicts: Vec<bool> = items
             .iter()
-            .map(|it| match it {
-                Some(_) => {
-                    let v = prepared_verdicts.get(next).copied().unwrap_or(false);
-                    next += 1;
-                    v
-                }
-                None => false,
-            })
+            .map(|it| it.is_some() && prepared_verdicts.next().unwrap_or(false))
             .collect();
 
-        // 4. The single verifier's checks.
-        decoded
-            .into_par_iter()
+        // 4. The single verifier's checks, with a private copy of the shared
+        //    seal and chain verdicts (merged back once, at the end).
+        let mut cache = {
+            let shared = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            shared.clone()
+        };
+        cache.bind(&self.verifier);
+        let known = cache.len();
+        let outcomes = decoded
+            .into_iter()
             .enumerate()
             .map(|(d, r)| {
                 let index = first + d;
@@ -304,7 +325,7 @@ impl BatchVerifier {
                         let mut work = BatchWork {
                             jobs: jobs.get(range.clone()).unwrap_or_default(),
                             verdicts: verdicts.get(range).unwrap_or_default(),
-                            cache: &self.cache,
+                            cache: &mut cache,
                             verifier: &self.verifier,
                         };
                         BatchOutcome {
@@ -315,7 +336,13 @@ impl BatchVerifier {
                     }
                 }
             })
-            .collect()
+            .collect();
+        if cache.len() > known {
+            let mut shared = self.cache.write().unwrap_or_else(|e| e.into_inner());
+            shared.bind(&self.verifier);
+            shared.merge(cache);
+        }
+        outcomes
     }
 }
 
@@ -373,11 +400,11 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
 }
 
 /// [`Work`] for a document of a batch: signature verdicts from the batched
-/// pass, seal and chain verdicts from the shared cache.
+/// pass, seal and chain verdicts from the task's copy of the cache.
 struct BatchWork<'a> {
     jobs: &'a [(usize, usize, usize)],
     verdicts: &'a [bool],
-    cache: &'a Mutex<VerifyCache>,
+    cache: &'a mut VerifyCache,
     verifier: &'a Verifier,
 }
 
@@ -391,9 +418,7 @@ impl Work for BatchWork<'_> {
     }
 
     fn seal_signature_ok(&mut self, seal: &Seal) -> bool {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.bind(self.verifier);
-        cache.seal_ok(seal)
+        self.cache.seal_ok(seal)
     }
 
     fn chain(
@@ -403,9 +428,7 @@ impl Work for BatchWork<'_> {
         at: Timestamp,
         verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError> {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.bind(self.verifier);
-        cache.chain(self.verifier, leaf, carried, at, verify)
+        self.cache.chain(self.verifier, leaf, carried, at, verify)
     }
 
     fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32] {

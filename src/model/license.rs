@@ -124,13 +124,15 @@ fn check_text(
     max: usize,
     allow_newline: bool,
 ) -> Result<(), ModelError> {
+    // Byte length bounds the character count, so counting is needed only
+    // when the text could be too long.
     let problem = if s.is_empty() {
         Some(TextProblem::Empty)
-    } else if s.chars().count() > max {
+    } else if s.len() > max && s.chars().count() > max {
         Some(TextProblem::TooLong { max })
-    } else if s
-        .chars()
-        .any(|c| c.is_control() && !(allow_newline && c == '\n'))
+    } else if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+        && s.chars()
+            .any(|c| c.is_control() && !(allow_newline && c == '\n'))
     {
         Some(TextProblem::ControlChar)
     } else if s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
@@ -913,29 +915,36 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Parses exactly 64 lower-case hex digits.
 pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeError> {
-    fn nibble(c: u8) -> Option<u8> {
+    const fn nibble(c: u8) -> u8 {
         match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => 0xff,
         }
     }
-    let bad = DecodeError::Encoding {
+    const TABLE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = nibble(i as u8);
+            i += 1;
+        }
+        t
+    };
+    let bad = || DecodeError::Encoding {
         field,
         encoding: "64 lower-case hex digits",
     };
-    if s.len() != 64 {
-        return Err(bad);
-    }
+    let bytes: &[u8; 64] = s.as_bytes().try_into().map_err(|_| bad())?;
     let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
-        match pair {
-            [h, l] => match (nibble(*h), nibble(*l)) {
-                (Some(h), Some(l)) => *o = (h << 4) | l,
-                _ => return Err(bad),
-            },
-            _ => return Err(bad),
-        }
+    let mut invalid = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (h, l) = match pair {
+            [h, l] => (TABLE[usize::from(*h)], TABLE[usize::from(*l)]),
+            _ => (0xff, 0xff),
+        };
+        invalid |= (h | l) & 0xf0;
+        *o = (h << 4) | (l & 0x0f);
     }
-    Ok(out)
+    if invalid == 0 { Ok(out) } else { Err(bad()) }
 }

@@ -337,7 +337,7 @@ pub struct SealSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seal(std::sync::Arc<SealInner>);
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct SealInner {
     spec: SealSpecData,
     maker: Certificate,
@@ -398,6 +398,11 @@ fn check_spec(s: &SealSpec) -> Result<(), SealError> {
 }
 
 impl Seal {
+    /// A copy that shares no reference count with `self`.
+    pub(crate) fn detached(&self) -> Seal {
+        Seal(std::sync::Arc::new((*self.0).clone()))
+    }
+
     /// Seal id (esID).
     pub fn id(&self) -> &str {
         &self.0.spec.id

@@ -29,7 +29,7 @@ const MAX_ENTRIES: usize = 16_384;
 ///
 /// Use one cache with one verifier; it notices when used with another and
 /// starts over.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct VerifyCache {
     verifier: u64,
     seals: HashMap<[u8; 32], bool>,
@@ -122,6 +122,19 @@ impl VerifyCache {
         });
         self.seals.insert(digest, ok);
         ok
+    }
+
+    /// Takes in the entries of `other` (a task's private copy).
+    pub(crate) fn merge(&mut self, other: VerifyCache) {
+        if other.verifier == self.verifier {
+            self.seals.extend(other.seals);
+            self.chains.extend(other.chains);
+        }
+    }
+
+    /// Number of remembered verdicts.
+    pub(crate) fn len(&self) -> usize {
+        self.seals.len() + self.chains.len()
     }
 
     /// A chain verdict: remembered when it passed, computed fresh otherwise.
