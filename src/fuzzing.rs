@@ -130,3 +130,323 @@ pub fn cert_chain(data: &[u8], root_pem: &str, intermediate_pem: &str) {
         }
     }
 }
+
+/// The license store's fixtures for [`store_ops`]: license types (two codes,
+/// a conflicting definition, a second version) and signed licenses (six
+/// identifiers, two different documents each).
+struct StoreFixtures {
+    types: Vec<crate::LicenseType>,
+    licenses: Vec<SignedLicense>,
+    holders: Vec<HolderCode>,
+}
+
+fn store_fixtures() -> Option<&'static StoreFixtures> {
+    static FIXTURES: std::sync::OnceLock<Option<StoreFixtures>> = std::sync::OnceLock::new();
+    FIXTURES.get_or_init(make_store_fixtures).as_ref()
+}
+
+fn make_store_fixtures() -> Option<StoreFixtures> {
+    use crate::{
+        Date, Holder, HolderKind, IssuerCode, License, LicenseData, LicenseType, Organisation,
+        SigningKey, Timestamp, ValidityRule,
+    };
+    let samr = Uscc::parse("11100000000013338W").ok()?;
+    let bureau = Uscc::parse("11330105002500287C").ok()?;
+    let other = Uscc::parse("11430000006122244L").ok()?;
+    let definer = Organisation::new("国家市场监督管理总局", samr).ok()?;
+    let food = LicenseTypeCode::from_parts(&samr, 9).ok()?;
+    let business = LicenseTypeCode::from_parts(&samr, 1).ok()?;
+    let ty = |code, name: &str, version| {
+        LicenseType::new(
+            code,
+            name,
+            definer.clone(),
+            version,
+            None,
+            HolderKind::Any,
+            ValidityRule::Unrestricted,
+            vec![],
+        )
+        .ok()
+    };
+    let types = vec![
+        ty(food, "食品经营许可证", 1)?,
+        ty(food, "食品经营许可证（旧）", 1)?,
+        ty(business, "营业执照", 1)?,
+        ty(business, "营业执照", 2)?,
+    ];
+    let holders = vec![
+        HolderCode::from(Uscc::parse("91350100M000100Y43").ok()?),
+        HolderCode::from(Uscc::from_body("91330102MA0000001").ok()?),
+        HolderCode::from(CitizenId::parse("11010519491231002X").ok()?),
+    ];
+    let holder_names = ["杭州某某餐饮管理有限公司", "宁波百货_%商店", "张三"];
+    let regions = ["330102", "330106", "330203", "110101"];
+    let key = SigningKey::from_seed(&[7; 32]);
+    let at = Timestamp::parse("2025-05-22T02:00:00Z").ok()?;
+    let mut licenses = Vec::new();
+    for k in 0..6usize {
+        for variant in 0..2u8 {
+            let (type_code, name) = if k % 2 == 0 {
+                (food, "食品经营许可证")
+            } else {
+                (business, "营业执照")
+            };
+            let issuer = if k % 3 == 2 { other } else { bureau };
+            let serial = format!("F{k:06}");
+            let data = LicenseData {
+                id: LicenseId::from_parts(type_code, IssuerCode::Uscc(issuer), &serial, 1).ok()?,
+                name: name.into(),
+                type_code,
+                number: format!("N{k}V{variant}"),
+                issuer: Organisation::new("某市场监督管理局", issuer).ok()?,
+                issue_date: Date::parse("2025-05-22").ok()?,
+                holder: Holder::new(*holder_names.get(k % 3)?, holders.get(k % 3)?.clone()).ok()?,
+                valid_from: Date::parse(if k < 3 { "2025-05-22" } else { "2024-01-01" }).ok()?,
+                valid_to: if k % 4 == 3 {
+                    None
+                } else {
+                    Some(Date::parse(if k < 2 { "2030-05-21" } else { "2025-12-31" }).ok()?)
+                },
+                region: regions.get(k % 4)?.parse().ok()?,
+                seal: None,
+                created_at: at,
+                fields: Default::default(),
+                attachments: vec![],
+                predecessor: None,
+            };
+            let license = License::new(data).ok()?;
+            licenses.push(SignedLicense::sign(license, &key, at).ok()?);
+        }
+    }
+    Some(StoreFixtures {
+        types,
+        licenses,
+        holders,
+    })
+}
+
+/// A byte reader that yields zeros when the input runs out.
+struct Bytes<'a>(core::slice::Iter<'a, u8>);
+
+impl Bytes<'_> {
+    fn next(&mut self) -> u8 {
+        self.0.next().copied().unwrap_or(0)
+    }
+    fn pick<'t, T>(&mut self, items: &'t [T]) -> Option<&'t T> {
+        let n = items.len().max(1);
+        items.get(usize::from(self.next()) % n)
+    }
+}
+
+/// Panics unless both stores gave the same observable result (and no
+/// database error).
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+fn same<T: PartialEq + core::fmt::Debug>(
+    what: &str,
+    model: Result<T, crate::StoreError>,
+    sqlite: Result<T, crate::StoreError>,
+) -> Option<T> {
+    if let Err(e @ crate::StoreError::Backend(_)) = &sqlite {
+        panic!("{what}: SQLite failed: {e}");
+    }
+    if model != sqlite {
+        panic!("{what}: the model gave {model:?}, SQLite {sqlite:?}");
+    }
+    model.ok()
+}
+
+fn both<T: PartialEq + core::fmt::Debug>(
+    stores: &[&dyn crate::LicenseStore; 2],
+    what: &str,
+    run: impl Fn(&dyn crate::LicenseStore) -> Result<T, crate::StoreError>,
+) -> Option<T> {
+    let [model, sqlite] = stores;
+    same(what, run(*model), run(*sqlite))
+}
+
+fn fuzz_query(b: &mut Bytes<'_>, f: &StoreFixtures) -> Option<crate::Query> {
+    use crate::{Date, LicenseStatus, Query};
+    let flags = b.next();
+    let mut q = Query::new();
+    if flags & 1 != 0 {
+        q = q.holder(b.pick(&f.holders)?.clone());
+    }
+    if flags & 2 != 0 {
+        q = q.type_code(*b.pick(&f.types)?.code());
+    }
+    if flags & 4 != 0 {
+        let issuers = [
+            "11330105002500287C",
+            "11430000006122244L",
+            "11100000000013338W",
+        ];
+        q = q.issuer(Uscc::parse(b.pick(&issuers)?).ok()?);
+    }
+    if flags & 8 != 0 {
+        q = q.status(*b.pick(LicenseStatus::ALL)?);
+    }
+    if flags & 16 != 0 {
+        let regions = ["330000", "330100", "330102", "330200", "110000", "110101"];
+        q = q.region(RegionCode::parse(b.pick(&regions)?).ok()?);
+    }
+    if flags & 32 != 0 {
+        let days = [
+            "2023-06-01",
+            "2025-05-22",
+            "2025-12-31",
+            "2026-01-01",
+            "2031-01-01",
+        ];
+        q = q.valid_at(Date::parse(b.pick(&days)?).ok()?);
+    }
+    if flags & 64 != 0 {
+        let texts = [
+            "餐饮",
+            "某某餐饮",
+            "_%",
+            "%",
+            "_",
+            "张",
+            "许可证",
+            "营业执照",
+            "x",
+            "百货_%商店",
+            "\"",
+            "食品经营许可证",
+        ];
+        q = q.name_contains(*b.pick(&texts)?).ok()?;
+    }
+    q.limit(u32::from(b.next() % 5) + 1).ok()
+}
+
+/// Random sequences of store operations, applied to the in-memory model and
+/// to an in-memory SQLite store: every result must be the same (values,
+/// errors, pages and counts), and SQLite must never fail.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn store_ops(data: &[u8]) {
+    use crate::{LicenseStore, MemoryStore, Operation, SqliteStore, StatusEvent, Timestamp};
+    let Some(f) = store_fixtures() else {
+        panic!("the store fixtures do not build");
+    };
+    let model = MemoryStore::new();
+    let sqlite = match SqliteStore::open_in_memory() {
+        Ok(s) => s,
+        Err(e) => panic!("SQLite does not open: {e}"),
+    };
+    let stores: [&dyn LicenseStore; 2] = [&model, &sqlite];
+    let mut b = Bytes(data.iter());
+    let mut digests: Vec<[u8; 32]> = vec![[0; 32]];
+    for _ in 0..64 {
+        if b.0.len() == 0 {
+            break;
+        }
+        let op = b.next() % 11;
+        match op {
+            0 => {
+                let Some(t) = b.pick(&f.types) else { continue };
+                both(&stores, "register_type", |s| s.register_type(t));
+            }
+            1 => {
+                let Some(l) = b.pick(&f.licenses) else {
+                    continue;
+                };
+                both(&stores, "insert", |s| s.insert(l));
+            }
+            2 => {
+                let n = b.next() % 5;
+                let batch: Vec<SignedLicense> = (0..n)
+                    .filter_map(|_| b.pick(&f.licenses).cloned())
+                    .collect();
+                both(&stores, "insert_batch", |s| s.insert_batch(&batch));
+            }
+            3 => {
+                let Some(l) = b.pick(&f.licenses) else {
+                    continue;
+                };
+                let mut bytes = l.as_bytes().to_vec();
+                match b.next() % 3 {
+                    0 => {}
+                    1 => {
+                        let at = usize::from(b.next()) * 7 % bytes.len().max(1);
+                        if let Some(x) = bytes.get_mut(at) {
+                            *x ^= b.next() | 1;
+                        }
+                    }
+                    _ => bytes.truncate(usize::from(b.next()) * 9),
+                }
+                both(&stores, "insert_bytes", |s| s.insert_bytes(&bytes));
+            }
+            4 => {
+                let Some(l) = b.pick(&f.licenses) else {
+                    continue;
+                };
+                let Some(op) = b.pick(Operation::ALL) else {
+                    continue;
+                };
+                let at = Timestamp::from_unix(1_767_225_600 + i64::from(b.next()) * 86_400)
+                    .unwrap_or(Timestamp::MIN);
+                let Ok(mut event) = StatusEvent::new(l.license().id().clone(), *op, at, "审核员")
+                else {
+                    continue;
+                };
+                if b.next() % 2 == 1 {
+                    let Ok(e) = event.clone().with_reason("依法处理") else {
+                        continue;
+                    };
+                    event = e;
+                }
+                both(&stores, "record_event", |s| s.record_event(&event));
+            }
+            5 => {
+                let len = match b.next() % 4 {
+                    0 => 0,
+                    1 | 2 => usize::from(b.next()),
+                    _ => crate::store_limits::ATTACHMENT_CHUNK_BYTES + usize::from(b.next()),
+                };
+                let seed = b.next();
+                let file: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(seed)).collect();
+                use sha2::Digest;
+                digests.push(sha2::Sha256::digest(&file).into());
+                both(&stores, "put_attachment", |s| s.put_attachment(&file));
+            }
+            6 => {
+                let Some(d) = b.pick(&digests) else { continue };
+                both(&stores, "attachment", |s| s.attachment(d));
+            }
+            7 => {
+                let Some(mut q) = fuzz_query(&mut b, f) else {
+                    continue;
+                };
+                both(&stores, "count", |s| s.count(&q));
+                for _ in 0..20 {
+                    let Some(page) = both(&stores, "query", |s| s.query(&q)) else {
+                        break;
+                    };
+                    let Some(next) = page.next() else { break };
+                    q = q.after(next.clone());
+                }
+            }
+            8 => {
+                let Some(l) = b.pick(&f.licenses) else {
+                    continue;
+                };
+                let id = l.license().id();
+                both(&stores, "document", |s| s.document(id));
+                both(&stores, "entry", |s| s.entry(id));
+                both(&stores, "events", |s| s.events(id));
+            }
+            9 => {
+                let Some(t) = b.pick(&f.types) else { continue };
+                both(&stores, "license_type", |s| s.license_type(t.code()));
+                both(&stores, "license_types", |s| s.license_types());
+            }
+            _ => {
+                let Some(l) = b.pick(&f.licenses) else {
+                    continue;
+                };
+                both(&stores, "get", |s| s.get(l.license().id()));
+            }
+        }
+    }
+}

@@ -1,6 +1,15 @@
-//! The catalog (目录库): license types with their field schema.
+//! The catalog (目录库): license types with their field schema, the built-in
+//! type templates, and the directory (目录): one entry per stored license,
+//! found by [`Query`] through a [`LicenseStore`](crate::LicenseStore).
+
+mod query;
+mod templates;
 
 use std::collections::HashMap;
+
+pub(crate) use query::region_bounds;
+pub use query::{CatalogEntry, Cursor, Page, Query};
+pub use templates::{BUILTIN_TEMPLATES, BuiltinTemplate};
 
 use crate::ids::LicenseTypeCode;
 use crate::model::LicenseType;
@@ -15,6 +24,15 @@ impl LicenseTypes {
     /// An empty registry.
     pub fn new() -> LicenseTypes {
         LicenseTypes::default()
+    }
+
+    /// The built-in templates ([`BUILTIN_TEMPLATES`]): 营业执照, 食品经营许可证,
+    /// 居民身份证, 机动车驾驶证, 不动产权证书, 医师执业证书.
+    pub fn builtin() -> LicenseTypes {
+        BUILTIN_TEMPLATES
+            .iter()
+            .filter_map(|t| t.license_type().ok())
+            .collect()
     }
 
     /// Adds a type, returning the one it replaces.

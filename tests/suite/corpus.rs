@@ -43,3 +43,8 @@ fn cert_chain_corpus() {
 fn seal_decode_corpus() {
     replay("seal_decode", elicense::fuzzing::seal_decode);
 }
+
+#[test]
+fn store_ops_corpus() {
+    replay("store_ops", elicense::fuzzing::store_ops);
+}

@@ -12,6 +12,7 @@ mod corpus;
 mod fixtures;
 mod pki;
 mod seal;
+mod store;
 mod tamper;
 mod vectors;
 mod verify;

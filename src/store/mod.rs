@@ -1,0 +1,215 @@
+//! The license store (证照库): sealed licenses byte for byte, their catalog
+//! entries, their files and their status history, behind one trait,
+//! [`LicenseStore`], with three backends:
+//!
+//! | backend | for | notes |
+//! |---|---|---|
+//! | [`MemoryStore`] | tests, the reference model | the meaning every backend must match |
+//! | [`SqliteStore`] | a city, embedded | one file (WAL) or in memory; readers never wait for the writer |
+//! | `PostgresStore` (feature `postgres`) | a province | PostgreSQL and compatible distributed databases; retries serialization failures |
+//!
+//! What is stored:
+//!
+//! * **license types** by (code, version);
+//! * **sealed licenses** as their exact bytes (never re-serialised), with the
+//!   catalog columns taken from the decoded document ([`CatalogEntry`]) and a
+//!   SHA-256 of the bytes, checked on every read;
+//! * **attachments** (版式文件 and other files) content-addressed by SHA-256,
+//!   stored once however many licenses name them, in chunks of
+//!   [`limits::ATTACHMENT_CHUNK_BYTES`], checked against the digest on read;
+//! * **status events**, append-only (who, when, operation, reason); the
+//!   current status is the status after the last event.
+//!
+//! Keys are chosen by the application (license identifiers, digests, and a
+//! per-license event number), never by a database sequence, so the schema can
+//! be sharded by license identifier. Every multi-row change is one
+//! transaction: a batch is stored whole or not at all.
+//!
+//! The store does not verify signatures: verify a license
+//! ([`Verifier`](crate::Verifier)) before you store it, or after you fetch it.
+//!
+//! ## From async code
+//!
+//! The trait is synchronous. An async service calls it on the blocking pool,
+//! never on an async worker thread (a synchronous PostgreSQL client panics
+//! there):
+//!
+//! ```ignore
+//! let store: Arc<dyn LicenseStore> = Arc::new(SqliteStore::open("licenses.db")?);
+//! let s = Arc::clone(&store);
+//! let page = tokio::task::spawn_blocking(move || s.query(&Query::new().holder(code)))
+//!     .await??;
+//! ```
+
+mod error;
+mod event;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod retry;
+mod sql;
+mod sqlite;
+
+pub use error::{BackendError, StoreError};
+pub use event::{RecordedEvent, StatusEvent, status_after};
+pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
+pub use sqlite::SqliteStore;
+
+use crate::catalog::{CatalogEntry, LicenseTypes, Page, Query};
+use crate::document::SignedLicense;
+use crate::ids::{LicenseId, LicenseTypeCode};
+use crate::model::{LicenseStatus, LicenseType};
+
+/// The schema version this library writes. Opening a store whose schema is
+/// newer fails with [`StoreError::SchemaTooNew`]; an older one is migrated.
+pub const STORE_SCHEMA_VERSION: i64 = 1;
+
+/// Bounds on what one call may ask of a store.
+pub mod limits {
+    /// Most licenses in one [`insert_batch`](super::LicenseStore::insert_batch).
+    pub const BATCH_LICENSES: usize = 10_000;
+    /// Largest page a [`Query`](crate::Query) may ask for.
+    pub const MAX_PAGE_SIZE: u32 = 1_000;
+    /// Page size of a new [`Query`](crate::Query).
+    pub const DEFAULT_PAGE_SIZE: u32 = 100;
+    /// Longest name text a [`Query`](crate::Query) may search for, in characters.
+    pub const QUERY_TEXT_CHARS: usize = 64;
+    /// Largest attachment, in bytes (64 MiB).
+    pub const ATTACHMENT_BYTES: usize = 64 * 1024 * 1024;
+    /// Attachments are stored in chunks of this many bytes (256 KiB).
+    pub const ATTACHMENT_CHUNK_BYTES: usize = 256 * 1024;
+    /// Most status events one license may have.
+    pub const EVENTS_PER_LICENSE: usize = 1_000;
+    /// Longest actor (who) of a status event, in characters.
+    pub const ACTOR_CHARS: usize = 128;
+    /// Longest reason of a status event, in characters.
+    pub const REASON_CHARS: usize = 512;
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Inserted {
+    /// Stored.
+    New,
+    /// The same bytes (or the same definition) were already stored: nothing changed.
+    Duplicate,
+}
+
+/// A license store: license types, sealed licenses with their catalog
+/// entries, attachments and status events.
+///
+/// Implementations must behave exactly as [`MemoryStore`] does (the
+/// conformance suite in `tests/suite/store` checks every backend against it).
+/// Every method is one transaction.
+pub trait LicenseStore: Send + Sync {
+    /// Registers a license type (by code and version).
+    ///
+    /// # Errors
+    /// [`StoreError::TypeConflict`] if that code and version are registered
+    /// with another definition.
+    fn register_type(&self, license_type: &LicenseType) -> Result<Inserted, StoreError>;
+
+    /// The latest registered version of a license type.
+    fn license_type(&self, code: &LicenseTypeCode) -> Result<Option<LicenseType>, StoreError>;
+
+    /// The latest version of every registered license type, by code.
+    fn license_types(&self) -> Result<Vec<LicenseType>, StoreError>;
+
+    /// Stores licenses in one transaction, in order: all of them or none.
+    /// A license whose exact bytes are already stored is a
+    /// [`Inserted::Duplicate`]; the result has one outcome per license.
+    ///
+    /// # Errors
+    /// [`StoreError::Limit`] for more than [`limits::BATCH_LICENSES`];
+    /// [`StoreError::UnknownType`] for a license of an unregistered type;
+    /// [`StoreError::Conflict`] when a license's identifier is stored (or
+    /// earlier in the batch) with different bytes. Nothing is stored then.
+    fn insert_batch(&self, licenses: &[SignedLicense]) -> Result<Vec<Inserted>, StoreError>;
+
+    /// The exact bytes stored for a license.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the stored bytes no longer match their digest.
+    fn document(&self, id: &LicenseId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The directory entry of a license.
+    fn entry(&self, id: &LicenseId) -> Result<Option<CatalogEntry>, StoreError>;
+
+    /// One page of the entries that match `query`.
+    fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    /// How many entries match `query` (its cursor and page size aside).
+    fn count(&self, query: &Query) -> Result<u64, StoreError>;
+
+    /// Appends a status event and returns the license's new status
+    /// ([`status_after`] the current one).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Transition`] (the operation is
+    /// not allowed in the current status), [`StoreError::EventOrder`] (earlier
+    /// than the last event), [`StoreError::Limit`] (too many events).
+    fn record_event(&self, event: &StatusEvent) -> Result<LicenseStatus, StoreError>;
+
+    /// The status events of a license, oldest first (empty for an unknown license).
+    fn events(&self, id: &LicenseId) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Stores a file under its SHA-256 (as in
+    /// [`Attachment::for_bytes`](crate::Attachment::for_bytes)); a file already
+    /// stored is a [`Inserted::Duplicate`].
+    ///
+    /// # Errors
+    /// [`StoreError::Limit`] above [`limits::ATTACHMENT_BYTES`].
+    fn put_attachment(&self, bytes: &[u8]) -> Result<Inserted, StoreError>;
+
+    /// The file with this SHA-256.
+    ///
+    /// # Errors
+    /// [`StoreError::AttachmentCorrupt`] when the stored bytes do not hash to
+    /// `sha256` (or chunks are missing).
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores one license: [`insert_batch`](Self::insert_batch) of one.
+    fn insert(&self, license: &SignedLicense) -> Result<Inserted, StoreError> {
+        let mut outcomes = self.insert_batch(core::slice::from_ref(license))?;
+        outcomes.pop().ok_or(StoreError::Config {
+            reason: "a backend returned no outcome for an insert",
+        })
+    }
+
+    /// Decodes `bytes` as a signed license and stores it.
+    ///
+    /// # Errors
+    /// [`StoreError::Decode`] for bytes that are not a signed license (nothing
+    /// is stored), or those of [`insert`](Self::insert).
+    fn insert_bytes(&self, bytes: &[u8]) -> Result<Inserted, StoreError> {
+        let license = SignedLicense::decode(bytes)?;
+        self.insert(&license)
+    }
+
+    /// The stored license, decoded.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the stored bytes no longer decode or match
+    /// their digest.
+    fn get(&self, id: &LicenseId) -> Result<Option<SignedLicense>, StoreError> {
+        match self.document(id)? {
+            None => Ok(None),
+            Some(bytes) => {
+                SignedLicense::decode(&bytes)
+                    .map(Some)
+                    .map_err(|_| StoreError::Corrupt {
+                        what: "license document",
+                        key: id.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// The registered types as a registry for a [`Verifier`](crate::Verifier).
+    fn types(&self) -> Result<LicenseTypes, StoreError> {
+        Ok(self.license_types()?.into_iter().collect())
+    }
+}
