@@ -450,3 +450,46 @@ pub fn store_ops(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary bytes, split into lines, through the batch verifier and the
+/// single verifier (trusting `anchor_pem`, knowing the type in `type_json`, a
+/// complete revocation list): every line gets the same result from both.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn batch_lines(data: &[u8], anchor_pem: &str, type_json: &str) {
+    let (Ok(anchor), Ok(ty)) = (
+        crate::cert::Certificate::from_pem(anchor_pem),
+        crate::model::LicenseType::from_json(type_json),
+    ) else {
+        panic!("the anchor or type given to the target does not parse");
+    };
+    let verifier = crate::Verifier::new(crate::LicenseTypes::new().with(ty))
+        .with_trust_anchors(crate::TrustAnchors::new().with(anchor))
+        .with_status(crate::InMemoryStatus::complete_revocation_list());
+    let at = crate::Timestamp::from_unix(1_772_323_200).unwrap_or(crate::Timestamp::MIN);
+    let batch = crate::BatchVerifier::new(verifier.clone()).with_chunk_size(3);
+    let mut outcomes = Vec::new();
+    if batch
+        .verify_lines(data, at, |o| outcomes.push(o))
+        .is_err()
+    {
+        panic!("reading from memory failed");
+    }
+    // One line per "\n"-terminated piece, and one for a last unterminated piece.
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let lines: Vec<&[u8]> = if data.is_empty() {
+        Vec::new()
+    } else {
+        body.split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .collect()
+    };
+    if outcomes.len() != lines.len() {
+        panic!("one outcome per line expected");
+    }
+    for (o, line) in outcomes.iter().zip(lines) {
+        let single = verifier.verify(line, at).map(|_| ());
+        if o.result() != &single {
+            panic!("batch and single verdicts differ");
+        }
+    }
+}

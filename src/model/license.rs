@@ -922,15 +922,6 @@ pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeEr
             _ => 0xff,
         }
     }
-    const TABLE: [u8; 256] = {
-        let mut t = [0xffu8; 256];
-        let mut i = 0;
-        while i < 256 {
-            t[i] = nibble(i as u8);
-            i += 1;
-        }
-        t
-    };
     let bad = || DecodeError::Encoding {
         field,
         encoding: "64 lower-case hex digits",
@@ -940,7 +931,7 @@ pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeEr
     let mut invalid = 0u8;
     for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
         let (h, l) = match pair {
-            [h, l] => (TABLE[usize::from(*h)], TABLE[usize::from(*l)]),
+            [h, l] => (nibble(*h), nibble(*l)),
             _ => (0xff, 0xff),
         };
         invalid |= (h | l) & 0xf0;

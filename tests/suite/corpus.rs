@@ -48,3 +48,14 @@ fn seal_decode_corpus() {
 fn store_ops_corpus() {
     replay("store_ops", elicense::fuzzing::store_ops);
 }
+
+#[test]
+fn batch_lines_corpus() {
+    replay("batch_lines", |data| {
+        elicense::fuzzing::batch_lines(
+            data,
+            include_str!("../data/pki/root.cert.pem"),
+            include_str!("../data/food_type.json"),
+        )
+    });
+}
