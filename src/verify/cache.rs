@@ -9,7 +9,7 @@ use sha2::Digest;
 use super::{ChainFn, Verifier, Work};
 use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
-use crate::document::{LicenseSignature, SIGNATURE_CONTEXT, SignedLicense};
+use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense};
 use crate::seal::{SEAL_CONTEXT, Seal};
 use crate::sign::{PublicKey, ed25519};
 use crate::status::RevocationStatus;
@@ -17,8 +17,9 @@ use crate::status::RevocationStatus;
 /// Entries kept before the cache starts over (bounded memory).
 const MAX_ENTRIES: usize = 16_384;
 
-/// Remembers seal-maker signature verdicts (by seal digest) and certificate
-/// chain verdicts, for one [`Verifier`].
+/// Remembers decoded seals and signer certificates (reused when a document
+/// carries byte-identical ones), seal-maker signature verdicts (by seal digest)
+/// and certificate chain verdicts, for one [`Verifier`].
 ///
 /// A chain verdict is remembered under everything it depends on: the leaf and
 /// carried certificates, and — at the signing time asked about — the validity
@@ -32,6 +33,7 @@ const MAX_ENTRIES: usize = 16_384;
 #[derive(Debug, Default, Clone)]
 pub struct VerifyCache {
     verifier: u64,
+    decoded: DecodeCache,
     seals: HashMap<[u8; 32], bool>,
     chains: HashMap<ChainKey, bool>,
     hits: u64,
@@ -66,6 +68,11 @@ impl VerifyCache {
             self.seals.clear();
             self.chains.clear();
         }
+    }
+
+    /// Seals and signer certificates decoded before, reused for byte-identical ones.
+    pub(crate) fn decoded(&mut self) -> &mut DecodeCache {
+        &mut self.decoded
     }
 
     pub(crate) fn work<'c>(&'c mut self, verifier: &'c Verifier) -> Cached<'c> {

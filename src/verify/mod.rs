@@ -275,7 +275,8 @@ impl Verifier {
         at: Timestamp,
         cache: &mut VerifyCache,
     ) -> Result<Verified<SignedLicense>, Rejected> {
-        match SignedLicense::decode_with(bytes, &self.options.limits) {
+        cache.bind(self);
+        match SignedLicense::decode_cached(bytes, &self.options.limits, cache.decoded()) {
             Ok(doc) => self.finish(doc, at, &mut cache.work(self)),
             Err(e) => Err(Rejected::from_decode(e)),
         }
