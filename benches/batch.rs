@@ -32,7 +32,8 @@ fn docs() -> Vec<SignedLicense> {
         .map(|i| {
             let mut d = seal::sealed_license().to_data();
             d.number = format!("JY1{i:015}");
-            d.id = LicenseId::from_parts(d.type_code, *d.id.issuer(), &format!("25{i:08}"), 1).unwrap();
+            d.id = LicenseId::from_parts(d.type_code, *d.id.issuer(), &format!("25{i:08}"), 1)
+                .unwrap();
             d.predecessor = None;
             let at = fixtures::ts("2025-05-22T02:00:00Z");
             SignedLicense::seal(License::new(d).unwrap(), &seal::sealer_a(), at).unwrap()
@@ -43,7 +44,11 @@ fn docs() -> Vec<SignedLicense> {
 fn bench(c: &mut Criterion) {
     let docs = docs();
     let bytes: Vec<Vec<u8>> = docs.iter().map(|d| d.as_bytes().to_vec()).collect();
-    let trip: Vec<(Vec<u8>, ed25519_dalek::Signature, ed25519_dalek::VerifyingKey)> = docs
+    let trip: Vec<(
+        Vec<u8>,
+        ed25519_dalek::Signature,
+        ed25519_dalek::VerifyingKey,
+    )> = docs
         .iter()
         .map(|d| {
             let s = &d.signatures()[0];
@@ -57,7 +62,12 @@ fn bench(c: &mut Criterion) {
         .collect();
     let batch = BatchVerifier::new(seal::seal_verifier());
     let at = fixtures::now();
-    assert!(batch.verify_slice(&bytes, at).iter().all(BatchOutcome::is_valid));
+    assert!(
+        batch
+            .verify_slice(&bytes, at)
+            .iter()
+            .all(BatchOutcome::is_valid)
+    );
 
     let mut g = c.benchmark_group("batch_4096_sealed_licenses");
     g.throughput(Throughput::Elements(N as u64));

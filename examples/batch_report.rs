@@ -11,6 +11,14 @@
 //! gets the same flag, but its AVX-512 backend needs nightly, so it runs its
 //! best stable backend).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a measurement harness, not library code"
+)]
+
 use std::time::Instant;
 
 use base64::Engine as _;

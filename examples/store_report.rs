@@ -9,6 +9,8 @@
 //!     cargo run --release --features postgres --example store_report -- --n 1000000
 //! ```
 //!
+//! `--keep` keeps the SQLite file and the PostgreSQL schema for inspection.
+//!
 //! Licenses are sealed with the committed test PKI (tests/data/pki), in
 //! parallel, a chunk at a time; only the store calls are timed. The last line
 //! is machine-readable:
@@ -96,7 +98,10 @@ fn holder(h: usize) -> Result<HolderCode, Error> {
 }
 
 fn holder_name(h: usize) -> String {
-    let c = |k: usize| NAME_CHARS[(h / 20usize.pow(k as u32)) % 20];
+    let c = |k: u32| {
+        let i = (h / 20usize.pow(k)) % NAME_CHARS.len();
+        NAME_CHARS.get(i).copied().unwrap_or('某')
+    };
     format!("杭州{}{}{}餐饮管理有限公司", c(0), c(1), c(2))
 }
 
@@ -128,7 +133,7 @@ fn make(is: &Issuer, i: usize) -> Result<SignedLicense, Error> {
         holder: Holder::new(holder_name(i / 2), holder(i / 2)?)?,
         valid_from: start,
         valid_to: Some(end),
-        region: REGIONS[i % REGIONS.len()].parse()?,
+        region: REGIONS.get(i % REGIONS.len()).ok_or("region")?.parse()?,
         seal: Some(SealInfo::new(
             is.bureau.clone(),
             is.sealer.seal().name(),
@@ -201,7 +206,7 @@ fn ingest_all(is: &Issuer, n: usize, backends: &mut [Backend<'_>]) -> Result<usi
             }
             b.ingest += t.elapsed();
         }
-        if end % 200_000 == 0 || end == n {
+        if end.is_multiple_of(200_000) || end == n {
             eprintln!(
                 "  {end} licenses sealed and stored ({:.0} s)",
                 started.elapsed().as_secs_f64()
@@ -327,11 +332,15 @@ fn measure(is: &Issuer, n: usize, b: &Backend<'_>) -> Result<Measured, Error> {
 
 fn main() -> Result<(), Error> {
     let mut n = 1_000_000usize;
+    let mut keep = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--n" => n = args.next().ok_or("--n needs a number")?.parse()?,
-            other => return Err(format!("unknown argument {other:?} (use --n N)").into()),
+            "--keep" => keep = true,
+            other => {
+                return Err(format!("unknown argument {other:?} (use --n N [--keep])").into());
+            }
         }
     }
     if n == 0 {
@@ -387,6 +396,15 @@ fn main() -> Result<(), Error> {
         bytes as f64 / n as f64,
         bytes as f64 / (1 << 20) as f64
     );
+    for b in &backends {
+        let t = Instant::now();
+        b.store.refresh_statistics()?;
+        println!(
+            "{:8} refresh_statistics after the bulk load: {:.2} s",
+            b.name,
+            t.elapsed().as_secs_f64()
+        );
+    }
     let mut results = Vec::new();
     for b in &backends {
         results.push(measure(&is, n, b)?);
@@ -401,9 +419,13 @@ fn main() -> Result<(), Error> {
     );
     drop(backends);
     drop(sqlite);
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep {
+        println!("kept: {}", path.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     #[cfg(feature = "postgres")]
-    if let (Some(url), Some(schema)) = (&url, &schema) {
+    if let (Some(url), Some(schema), false) = (&url, &schema, keep) {
         drop(pg);
         let mut c = postgres::Client::connect(url, postgres::NoTls)?;
         c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))?;

@@ -116,6 +116,12 @@ pub enum Error {
     /// A seal could not be made.
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
+    /// The license store failed or refused an operation.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A batch run could not read its input.
+    #[error(transparent)]
+    Batch(#[from] crate::batch::BatchError),
     /// Verification rejected a license (the report says which step failed).
     #[error(transparent)]
     Rejected(#[from] Box<crate::verify::Rejected>),

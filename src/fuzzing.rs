@@ -468,10 +468,7 @@ pub fn batch_lines(data: &[u8], anchor_pem: &str, type_json: &str) {
     let at = crate::Timestamp::from_unix(1_772_323_200).unwrap_or(crate::Timestamp::MIN);
     let batch = crate::BatchVerifier::new(verifier.clone()).with_chunk_size(3);
     let mut outcomes = Vec::new();
-    if batch
-        .verify_lines(data, at, |o| outcomes.push(o))
-        .is_err()
-    {
+    if batch.verify_lines(data, at, |o| outcomes.push(o)).is_err() {
         panic!("reading from memory failed");
     }
     // One line per "\n"-terminated piece, and one for a last unterminated piece.

@@ -9,8 +9,12 @@
 //! | model | `model` | license types with field schema, licenses with GB/T 36903 metadata, statuses, operations |
 //! | canonical form | `canonical`, `document` | RFC 8785 canonical JSON; the signed license document |
 //! | signing | `sign` | Ed25519 keys, the [`Signer`] trait (HSMs), the one signature rule |
-//! | verification | `verify` | [`Verifier`], step-by-step [`Report`], the [`Verified`] proof type |
-//! | catalog (目录库) | `catalog` | license types by code |
+//! | certificates | `cert` | X.509 ([`Certificate`]), chains to [`TrustAnchors`] with a work budget |
+//! | electronic seals (电子印章) | `seal`, `status` | GB/T 38540 [`Seal`]s, [`SealMaker`], [`Sealer`]; revocation via [`StatusSource`] |
+//! | verification | `verify` | [`Verifier`] in the GB/T 38540 order, step-by-step [`Report`], the [`Verified`] proof type |
+//! | batch verification | `batch` | [`BatchVerifier`]: many licenses on all cores, verdicts identical to single |
+//! | catalog (目录库) | `catalog` | license types ([`LicenseTypes`], built-in templates), directory [`Query`] |
+//! | license store (证照库) | `store` | [`LicenseStore`]: [`MemoryStore`], [`SqliteStore`], `PostgresStore` |
 //!
 //! ## Design
 //!

@@ -171,6 +171,15 @@ pub trait LicenseStore: Send + Sync {
     /// `sha256` (or chunks are missing).
     fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Refreshes the statistics the database plans queries with: call it
+    /// after a bulk load (存量归集), so directory queries keep their
+    /// index-ordered plans. SQLite runs `ANALYZE` (sampled), PostgreSQL
+    /// `ANALYZE` on the store's tables (autovacuum does this too, later, when
+    /// it is on). Nothing to do for the in-memory store.
+    fn refresh_statistics(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Stores one license: [`insert_batch`](Self::insert_batch) of one.
     fn insert(&self, license: &SignedLicense) -> Result<Inserted, StoreError> {
         let mut outcomes = self.insert_batch(core::slice::from_ref(license))?;

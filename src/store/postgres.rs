@@ -20,7 +20,7 @@ use crate::ids::{LicenseId, LicenseTypeCode};
 use crate::model::{LicenseStatus, LicenseType};
 use crate::store::memory::{check_attachment_len, check_batch_len, next_status};
 use crate::store::retry::{RetryPolicy, with_retries};
-use crate::store::sql::{self, Dialect, EntryRow, LicenseRow, Param};
+use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::sqlite::event_from_columns;
 use crate::store::{
     BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, StatusEvent,
@@ -417,6 +417,19 @@ fn corrupt_type(code: &str) -> StoreError {
 }
 
 impl LicenseStore for PostgresStore {
+    fn refresh_statistics(&self) -> Result<(), StoreError> {
+        let mut guard = lock(&self.conn);
+        with_retries(&self.policy, |_| {
+            guard
+                .client
+                .batch_execute(
+                    "ANALYZE licenses, status_events, attachments, attachment_chunks, \
+                     license_types",
+                )
+                .map_err(pg_err)
+        })
+    }
+
     fn register_type(&self, t: &LicenseType) -> Result<Inserted, StoreError> {
         let code = t.code().as_str();
         let json = serde_json::to_string(t).map_err(|_| corrupt_type(code))?;
@@ -487,7 +500,7 @@ impl LicenseStore for PostgresStore {
         if licenses.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<LicenseRow<'_>> = licenses.iter().map(LicenseRow::new).collect();
+        let rows = sql::rows(licenses);
         let type_codes: Vec<&str> = rows
             .iter()
             .map(|r| r.type_code)

@@ -60,6 +60,16 @@ impl<'a> LicenseRow<'a> {
     }
 }
 
+/// The rows of a batch; digests are computed in parallel for large batches.
+pub(crate) fn rows(licenses: &[SignedLicense]) -> Vec<LicenseRow<'_>> {
+    use rayon::prelude::*;
+    if licenses.len() >= 64 {
+        licenses.par_iter().map(LicenseRow::new).collect()
+    } else {
+        licenses.iter().map(LicenseRow::new).collect()
+    }
+}
+
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(bytes).into()
 }

@@ -353,11 +353,22 @@ fn garbage_never_panics_and_matches_single() {
 fn write_fuzz_seeds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/batch_lines");
     std::fs::create_dir_all(&dir).unwrap();
-    let kinds = [Kind::Valid, Kind::TamperedLicense, Kind::TamperedSignature(3), Kind::Torsion(4), Kind::WrongKey, Kind::Duplicate(0)];
+    let kinds = [
+        Kind::Valid,
+        Kind::TamperedLicense,
+        Kind::TamperedSignature(3),
+        Kind::Torsion(4),
+        Kind::WrongKey,
+        Kind::Duplicate(0),
+    ];
     let docs = build(&kinds);
     let mut all = Vec::new();
     for (i, d) in docs.iter().enumerate() {
-        std::fs::write(dir.join(format!("line_{i}.jsonl")), [d.as_slice(), b"\n"].concat()).unwrap();
+        std::fs::write(
+            dir.join(format!("line_{i}.jsonl")),
+            [d.as_slice(), b"\n"].concat(),
+        )
+        .unwrap();
         all.extend_from_slice(d);
         all.extend_from_slice(if i % 2 == 0 { b"\n" } else { b"\r\n" });
     }
