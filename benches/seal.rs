@@ -13,7 +13,10 @@
 )]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod util;
+use util::per_call;
 
 use criterion::{Criterion, criterion_group};
 use elicense::*;
@@ -81,20 +84,6 @@ fn benches(c: &mut Criterion) {
         b.iter(|| i.vk.verify_strict(black_box(&i.message), &i.sig).is_ok())
     });
     g.finish();
-}
-
-fn per_call(iters: u32, rounds: usize, mut f: impl FnMut()) -> f64 {
-    let mut v: Vec<f64> = (0..rounds)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / f64::from(iters)
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[rounds / 2]
 }
 
 fn summary() {

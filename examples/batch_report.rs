@@ -457,18 +457,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-const FOOD_TYPE: &str = r#"{
-  "code": "11100000000013338W009",
-  "name": "食品经营许可证",
-  "definer": { "name": "国家市场监督管理总局", "code": "11100000000013338W" },
-  "version": 1,
-  "holderKind": "organisation",
-  "validity": { "maxYears": { "years": 5 } },
-  "fields": [
-    { "key": "KZ_JYCS", "label": "经营场所", "kind": "text", "maxChars": 200, "required": true, "personal": false },
-    { "key": "KZ_FDDBR", "label": "法定代表人（负责人）", "kind": "text", "maxChars": 64, "required": true, "personal": true },
-    { "key": "KZ_JYXM", "label": "经营项目", "kind": "text", "required": true, "personal": false },
-    { "key": "KZ_ZTYT", "label": "主体业态", "kind": "enum", "values": ["食品销售经营者", "餐饮服务经营者", "单位食堂"], "required": true, "personal": false },
-    { "key": "KZ_RCJDGLJG", "label": "日常监督管理机构", "kind": "text", "maxChars": 128, "required": false, "personal": false }
-  ]
-}"#;
+/// The 食品经营许可证 type definition of the test fixtures (a JSON data file).
+const FOOD_TYPE: &str = include_str!("../tests/data/food_type.json");
