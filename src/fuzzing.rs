@@ -490,3 +490,50 @@ pub fn batch_lines(data: &[u8], anchor_pem: &str, type_json: &str) {
         }
     }
 }
+
+/// Arbitrary bytes through the smaller decoders of outside input — license
+/// type definitions (JSON), PKCS#8 and SPKI keys (PEM and DER), dates and
+/// timestamps: never panics; what a text decoder accepts prints back the same
+/// (dates, timestamps) or round-trips (types, keys).
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn small_decoders(data: &[u8]) {
+    use crate::sign::{PublicKey, SigningKey};
+    if let Ok(key) = SigningKey::from_pkcs8_der(data) {
+        let back = key
+            .to_pkcs8_der()
+            .ok()
+            .and_then(|d| SigningKey::from_pkcs8_der(&d).ok());
+        if back.map(|b| b.public_key()) != Some(key.public_key()) {
+            panic!("a PKCS#8 key does not round-trip");
+        }
+    }
+    if let Ok(key) = PublicKey::from_public_key_der(data) {
+        let pem = key.to_public_key_pem().ok();
+        if pem.and_then(|p| PublicKey::from_public_key_pem(&p).ok()) != Some(key) {
+            panic!("an SPKI key does not round-trip");
+        }
+    }
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let _ = SigningKey::from_pkcs8_pem(text);
+    let _ = PublicKey::from_public_key_pem(text);
+    if let Ok(d) = crate::date::Date::parse(text)
+        && d.to_string() != text
+    {
+        panic!("a date does not print back as parsed");
+    }
+    if let Ok(t) = crate::date::Timestamp::parse(text)
+        && t.to_string() != text
+    {
+        panic!("a timestamp does not print back as parsed");
+    }
+    if text.len() <= 64 * 1024
+        && let Ok(ty) = crate::model::LicenseType::from_json(text)
+    {
+        let json = serde_json::to_string(&ty).unwrap_or_default();
+        if crate::model::LicenseType::from_json(&json).ok().as_ref() != Some(&ty) {
+            panic!("a license type does not round-trip through JSON");
+        }
+    }
+}

@@ -59,3 +59,8 @@ fn batch_lines_corpus() {
         )
     });
 }
+
+#[test]
+fn small_decoders_corpus() {
+    replay("small_decoders", elicense::fuzzing::small_decoders);
+}
