@@ -33,13 +33,38 @@ pub(super) fn is_alnum_upper(b: u8) -> bool {
     value(b).is_some()
 }
 
-/// One step of MOD 37,36.
-fn step(p: u32, a: u32) -> u32 {
+/// One step of MOD 37,36 computed arithmetically (builds [`STEPS`]).
+const fn step_slow(p: u32, a: u32) -> u32 {
     let t = match (p + a) % 36 {
         0 => 36,
         t => t,
     };
     (2 * t) % 37
+}
+
+/// Every step precomputed: `STEPS[p][a]` for running values `p` 0..=36 and
+/// character values `a` 0..=35 (a table lookup instead of two dependent
+/// reductions per character).
+const STEPS: [[u8; 36]; 37] = {
+    let mut t = [[0u8; 36]; 37];
+    let mut p = 0;
+    while p < 37 {
+        let mut a = 0;
+        while a < 36 {
+            t[p][a] = step_slow(p as u32, a as u32) as u8;
+            a += 1;
+        }
+        p += 1;
+    }
+    t
+};
+
+/// One step of MOD 37,36.
+fn step(p: u32, a: u32) -> u32 {
+    STEPS
+        .get(p as usize)
+        .and_then(|row| row.get(a as usize))
+        .map_or_else(|| step_slow(p, a), |&v| u32::from(v))
 }
 
 /// The check character of the concatenation of `pieces`, all already known to

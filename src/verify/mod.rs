@@ -289,12 +289,16 @@ impl Verifier {
         at: Timestamp,
         work: &mut dyn Work,
     ) -> Result<(), Rejected> {
-        let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
-        let report = Report::new(self.check(doc, at, work), sealed);
-        if report.passed() {
-            Ok(())
-        } else {
-            Err(Rejected { report })
+        // A passing license needs no report; a failing one gets the full one.
+        let failure = self.check(doc, at, work).err();
+        match failure {
+            None => Ok(()),
+            Some(f) => {
+                let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
+                Err(Rejected {
+                    report: Report::new(Err(f), sealed),
+                })
+            }
         }
     }
 
