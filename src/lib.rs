@@ -124,6 +124,7 @@ mod error;
 pub mod fuzzing;
 mod ids;
 mod model;
+mod resource;
 mod seal;
 mod sign;
 mod status;
@@ -156,6 +157,12 @@ pub use model::{
     LicenseData, LicenseStatus, LicenseType, LicenseTypeError, ModelError, Operation, Organisation,
     SchemaError, SealInfo, TextProblem, UnknownCode, ValidityRule, limits,
 };
+pub use resource::{
+    Amendment, AnnotatedCopy, CopyCheck, CopyRequest, DISPUTE_REASON_CHARS, DataCheck, Dispute,
+    DisputeId, DisputeState, Grant, GrantSource, IssueRequest, Ledger, MemoryLedger, PURPOSE_CHARS,
+    Purpose, ResourceError, ResourceLibrary, SerialPolicy, StatusProblem, UseAction, UseRecord,
+    UseResult, VerifyCode, VerifyResult,
+};
 pub use seal::{
     PictureType, SEAL_CONTEXT, SEAL_HEADER_ID, SEAL_VERSION, Seal, SealCertRef, SealError,
     SealExtension, SealMaker, SealPicture, SealSpec, SealType, limits as seal_limits,
@@ -164,7 +171,7 @@ pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer
 pub use status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
 pub use store::{
     BackendError, Inserted, LicenseStore, MemoryStore, RecordedEvent, STORE_SCHEMA_VERSION,
-    SqliteStore, StatusEvent, StoreError, limits as store_limits, status_after,
+    SqliteStore, StatusEvent, StoreError, limits as store_limits, status_after, superseded_after,
 };
 #[cfg(feature = "postgres")]
 pub use store::{PostgresOptions, PostgresStore};

@@ -45,6 +45,10 @@ const fn step_slow(p: u32, a: u32) -> u32 {
 /// Every step precomputed: `STEPS[p][a]` for running values `p` 0..=36 and
 /// character values `a` 0..=35 (a table lookup instead of two dependent
 /// reductions per character).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "compile-time evaluation with indices bounded by the loops"
+)]
 const STEPS: [[u8; 36]; 37] = {
     let mut t = [[0u8; 36]; 37];
     let mut p = 0;

@@ -114,6 +114,17 @@ pub enum StoreError {
         /// The last failure.
         last: BackendError,
     },
+    /// A license given to
+    /// [`insert_successor`](crate::LicenseStore::insert_successor) does not
+    /// succeed the event's license (its predecessor differs, or the operation
+    /// does not issue a new license).
+    #[error("license {id} is not a successor made by {operation} of the event's license")]
+    NotSuccessor {
+        /// The successor given.
+        id: LicenseId,
+        /// The event's operation.
+        operation: Operation,
+    },
     /// The store was opened with an invalid setting.
     #[error("invalid store configuration: {reason}")]
     Config {

@@ -176,6 +176,34 @@ pub fn status_after(from: LicenseStatus, operation: Operation) -> Option<License
     }
 }
 
+/// The status a license in status `from` has after it is superseded by a new
+/// license made by `operation` (延续, 变更, 转入, 更正), or `None` when it cannot
+/// be superseded then. The superseded license is no longer current: its status
+/// becomes 99 其他 (the event's reason names the successor), which is final.
+///
+/// | operation | allowed from |
+/// |---|---|
+/// | 02 延续 renew | 有效, 失效 |
+/// | 09 变更 change | 有效 |
+/// | 08 转入 transfer in | 有效, 办理转出 |
+/// | 13 更正 correct | 有效, 暂扣, 失效 |
+///
+/// Used only by [`LicenseStore::insert_successor`](crate::LicenseStore::insert_successor),
+/// which stores the successor in the same transaction; [`status_after`] refuses
+/// these operations as plain events.
+pub fn superseded_after(from: LicenseStatus, operation: Operation) -> Option<LicenseStatus> {
+    use LicenseStatus as S;
+    use Operation as O;
+    let allowed = match operation {
+        O::Renew => matches!(from, S::Valid | S::Expired),
+        O::Change => from == S::Valid,
+        O::TransferIn => matches!(from, S::Valid | S::TransferredOut),
+        O::Correct => matches!(from, S::Valid | S::Suspended | S::Expired),
+        _ => false,
+    };
+    allowed.then_some(S::Other)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

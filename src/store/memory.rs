@@ -12,6 +12,7 @@ use crate::ids::{LicenseId, LicenseTypeCode};
 use crate::model::{LicenseStatus, LicenseType};
 use crate::store::{
     Inserted, LicenseStore, RecordedEvent, StatusEvent, StoreError, limits, status_after,
+    superseded_after,
 };
 
 /// A license store in memory: simple enough to be obviously right, so the
@@ -96,6 +97,35 @@ pub(crate) fn next_status(
     last: Option<crate::date::Timestamp>,
     count: usize,
 ) -> Result<LicenseStatus, StoreError> {
+    next_status_by(event, current, last, count, status_after)
+}
+
+/// The predecessor's new status after a supersession `event` (see
+/// [`superseded_after`]); shared by every backend.
+pub(crate) fn next_superseded(
+    event: &StatusEvent,
+    current: LicenseStatus,
+    last: Option<crate::date::Timestamp>,
+    count: usize,
+) -> Result<LicenseStatus, StoreError> {
+    next_status_by(event, current, last, count, superseded_after)
+}
+
+/// The status a backend's event step computes: [`next_status`] or [`next_superseded`].
+pub(crate) type NextStatus = fn(
+    &StatusEvent,
+    LicenseStatus,
+    Option<crate::date::Timestamp>,
+    usize,
+) -> Result<LicenseStatus, StoreError>;
+
+fn next_status_by(
+    event: &StatusEvent,
+    current: LicenseStatus,
+    last: Option<crate::date::Timestamp>,
+    count: usize,
+    table: fn(LicenseStatus, crate::model::Operation) -> Option<LicenseStatus>,
+) -> Result<LicenseStatus, StoreError> {
     if count >= limits::EVENTS_PER_LICENSE {
         return Err(StoreError::Limit {
             what: "status events of one license",
@@ -112,7 +142,7 @@ pub(crate) fn next_status(
             at: event.at(),
         });
     }
-    status_after(current, event.operation()).ok_or_else(|| StoreError::Transition {
+    table(current, event.operation()).ok_or_else(|| StoreError::Transition {
         id: event.license().clone(),
         from: current,
         operation: event.operation(),
@@ -250,6 +280,54 @@ impl LicenseStore for MemoryStore {
             .events
             .push(RecordedEvent::new(seq, event.clone(), status));
         record.entry.set_status(status);
+        Ok(status)
+    }
+
+    fn insert_successor(
+        &self,
+        successor: &SignedLicense,
+        event: &StatusEvent,
+    ) -> Result<LicenseStatus, StoreError> {
+        crate::store::check_successor(successor, event)?;
+        let mut m = self.write();
+        let l = successor.license();
+        let code = l.type_code();
+        if m.types
+            .range((*code, 0)..=(*code, u16::MAX))
+            .next()
+            .is_none()
+        {
+            return Err(StoreError::UnknownType { code: *code });
+        }
+        // The predecessor's event first, then the successor, as the SQL backends do.
+        let Some(record) = m.licenses.get_mut(event.license().as_str()) else {
+            return Err(StoreError::NotFound {
+                id: event.license().clone(),
+            });
+        };
+        let last = record.events.last().map(|e| e.event().at());
+        let status = next_superseded(event, record.entry.status(), last, record.events.len())?;
+        if m.licenses.contains_key(l.id().as_str()) {
+            return Err(StoreError::Conflict { id: l.id().clone() });
+        }
+        let Some(record) = m.licenses.get_mut(event.license().as_str()) else {
+            return Err(StoreError::NotFound {
+                id: event.license().clone(),
+            });
+        };
+        let seq = record.events.len() as u32 + 1;
+        record
+            .events
+            .push(RecordedEvent::new(seq, event.clone(), status));
+        record.entry.set_status(status);
+        m.licenses.insert(
+            l.id().as_str().to_owned(),
+            Record {
+                bytes: successor.as_bytes().to_vec(),
+                entry: CatalogEntry::new(l, LicenseStatus::Valid),
+                events: Vec::new(),
+            },
+        );
         Ok(status)
     }
 

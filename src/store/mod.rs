@@ -51,7 +51,7 @@ mod sql;
 mod sqlite;
 
 pub use error::{BackendError, StoreError};
-pub use event::{RecordedEvent, StatusEvent, status_after};
+pub use event::{RecordedEvent, StatusEvent, status_after, superseded_after};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
@@ -171,6 +171,30 @@ pub trait LicenseStore: Send + Sync {
     /// `sha256` (or chunks are missing).
     fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Supersedes a license in one transaction: records `event` (延续, 变更,
+    /// 转入 or 更正) on its license, which stops being current
+    /// ([`superseded_after`]: status 99 其他), and stores `successor`, whose
+    /// `predecessor` must be that license. Both happen or neither.
+    ///
+    /// # Errors
+    /// [`StoreError::NotSuccessor`] when `successor` does not name the event's
+    /// license as predecessor or the operation does not issue a license;
+    /// [`StoreError::Conflict`] when the successor's identifier is already
+    /// stored (even with the same bytes); [`StoreError::UnknownType`]; and
+    /// the errors of [`record_event`](Self::record_event) for the predecessor.
+    /// The default implementation refuses with [`StoreError::Config`]: a
+    /// backend must do this atomically or not at all.
+    fn insert_successor(
+        &self,
+        successor: &SignedLicense,
+        event: &StatusEvent,
+    ) -> Result<LicenseStatus, StoreError> {
+        check_successor(successor, event)?;
+        Err(StoreError::Config {
+            reason: "this backend cannot supersede a license atomically",
+        })
+    }
+
     /// Refreshes the statistics the database plans queries with: call it
     /// after a bulk load (存量归集), so directory queries keep their
     /// index-ordered plans. SQLite runs `ANALYZE` (sampled), PostgreSQL
@@ -221,4 +245,20 @@ pub trait LicenseStore: Send + Sync {
     fn types(&self) -> Result<LicenseTypes, StoreError> {
         Ok(self.license_types()?.into_iter().collect())
     }
+}
+
+/// Checks that `successor` succeeds the license of `event` by an operation
+/// that issues a license; shared by every backend.
+pub(crate) fn check_successor(
+    successor: &SignedLicense,
+    event: &StatusEvent,
+) -> Result<(), StoreError> {
+    let license = successor.license();
+    if !event.operation().supersedes() || license.predecessor() != Some(event.license()) {
+        return Err(StoreError::NotSuccessor {
+            id: license.id().clone(),
+            operation: event.operation(),
+        });
+    }
+    Ok(())
 }

@@ -18,13 +18,15 @@ use crate::date::Timestamp;
 use crate::document::SignedLicense;
 use crate::ids::{LicenseId, LicenseTypeCode};
 use crate::model::{LicenseStatus, LicenseType};
-use crate::store::memory::{check_attachment_len, check_batch_len, next_status};
+use crate::store::memory::{
+    NextStatus, check_attachment_len, check_batch_len, next_status, next_superseded,
+};
 use crate::store::retry::{RetryPolicy, with_retries};
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::sqlite::event_from_columns;
 use crate::store::{
     BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, StatusEvent,
-    StoreError, limits,
+    StoreError, check_successor, limits,
 };
 
 /// Licenses per multi-row INSERT (16 parameters each, well under 65535).
@@ -501,108 +503,7 @@ impl LicenseStore for PostgresStore {
             return Ok(Vec::new());
         }
         let rows = sql::rows(licenses);
-        let type_codes: Vec<&str> = rows
-            .iter()
-            .map(|r| r.type_code)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let valid = LicenseStatus::Valid.code();
-        self.write(|tx, statements| {
-            let known: HashSet<String> = tx
-                .query(
-                    "SELECT DISTINCT code FROM license_types WHERE code = ANY($1)",
-                    &[&type_codes],
-                )
-                .map_err(pg_err)?
-                .iter()
-                .map(|r| r.try_get::<_, String>(0))
-                .collect::<Result<_, _>>()
-                .map_err(pg_err)?;
-            let mut inserted: HashSet<String> = HashSet::new();
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
-                let stmt = prepare(statements, tx, &insert_sql(chunk.len()))?;
-                let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 16);
-                let digests: Vec<&[u8]> = chunk.iter().map(|r| &r.sha256[..]).collect();
-                for (r, digest) in chunk.iter().zip(&digests) {
-                    params.extend_from_slice(&[
-                        &r.id as &(dyn ToSql + Sync),
-                        &r.type_code,
-                        &r.name,
-                        &r.number,
-                        &r.holder_name,
-                        &r.holder_code_type,
-                        &r.holder_code,
-                        &r.issuer_name,
-                        &r.issuer_code,
-                        &r.region,
-                        &r.issue_date,
-                        &r.valid_from,
-                        &r.valid_to,
-                        &valid,
-                        digest,
-                        &r.document,
-                    ]);
-                }
-                for row in tx.query(&stmt, &params).map_err(pg_err)? {
-                    inserted.insert(row.try_get(0).map_err(pg_err)?);
-                }
-            }
-            // Digests of the licenses that were there before.
-            let others: Vec<&str> = rows
-                .iter()
-                .map(|r| r.id)
-                .filter(|id| !inserted.contains(*id))
-                .collect();
-            let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
-            if !others.is_empty() {
-                for row in tx
-                    .query(
-                        "SELECT id, document_sha256 FROM licenses WHERE id = ANY($1)",
-                        &[&others],
-                    )
-                    .map_err(pg_err)?
-                {
-                    stored.insert(
-                        row.try_get(0).map_err(pg_err)?,
-                        row.try_get(1).map_err(pg_err)?,
-                    );
-                }
-            }
-            // Outcomes in order, failing on the first bad license as every backend does.
-            let mut staged: HashMap<&str, &[u8; 32]> = HashMap::new();
-            let mut outcomes = Vec::with_capacity(rows.len());
-            for (row, doc) in rows.iter().zip(licenses) {
-                if !known.contains(row.type_code) {
-                    return Err(StoreError::UnknownType {
-                        code: *doc.license().type_code(),
-                    });
-                }
-                let previous: Option<&[u8]> = match staged.get(row.id) {
-                    Some(d) => Some(&d[..]),
-                    None if inserted.contains(row.id) => None,
-                    None => Some(stored.get(row.id).map(Vec::as_slice).ok_or(
-                        StoreError::Corrupt {
-                            what: "license row",
-                            key: row.id.to_owned(),
-                        },
-                    )?),
-                };
-                match previous {
-                    None => {
-                        staged.insert(row.id, &row.sha256);
-                        outcomes.push(Inserted::New);
-                    }
-                    Some(d) if d == row.sha256 => outcomes.push(Inserted::Duplicate),
-                    Some(_) => {
-                        return Err(StoreError::Conflict {
-                            id: doc.license().id().clone(),
-                        });
-                    }
-                }
-            }
-            Ok(outcomes)
-        })
+        self.write(|tx, statements| insert_rows(tx, statements, &rows, licenses))
     }
 
     fn document(&self, id: &LicenseId) -> Result<Option<Vec<u8>>, StoreError> {
@@ -659,62 +560,24 @@ impl LicenseStore for PostgresStore {
     }
 
     fn record_event(&self, event: &StatusEvent) -> Result<LicenseStatus, StoreError> {
-        let id = event.license().as_str();
-        self.write(|tx, _| {
-            // The row lock orders concurrent events on one license.
-            let current = tx
-                .query_opt(
-                    "SELECT status FROM licenses WHERE id = $1 FOR UPDATE",
-                    &[&id],
-                )
-                .map_err(pg_err)?;
-            let Some(current) = current else {
-                return Err(StoreError::NotFound {
-                    id: event.license().clone(),
+        self.write(|tx, _| append_event(tx, event, next_status))
+    }
+
+    fn insert_successor(
+        &self,
+        successor: &SignedLicense,
+        event: &StatusEvent,
+    ) -> Result<LicenseStatus, StoreError> {
+        check_successor(successor, event)?;
+        let licenses = core::slice::from_ref(successor);
+        let rows = sql::rows(licenses);
+        self.write(|tx, statements| {
+            let status = append_event(tx, event, next_superseded)?;
+            if insert_rows(tx, statements, &rows, licenses)? != [Inserted::New] {
+                return Err(StoreError::Conflict {
+                    id: successor.license().id().clone(),
                 });
-            };
-            let current: String = current.try_get(0).map_err(pg_err)?;
-            let current = LicenseStatus::from_code(&current).map_err(|_| StoreError::Corrupt {
-                what: "license status",
-                key: id.to_owned(),
-            })?;
-            let r = tx
-                .query_one(
-                    "SELECT count(*), max(at) FROM status_events WHERE license_id = $1",
-                    &[&id],
-                )
-                .map_err(pg_err)?;
-            let count: i64 = r.try_get(0).map_err(pg_err)?;
-            let last: Option<i64> = r.try_get(1).map_err(pg_err)?;
-            let last =
-                last.map(Timestamp::from_unix)
-                    .transpose()
-                    .map_err(|_| StoreError::Corrupt {
-                        what: "status event time",
-                        key: id.to_owned(),
-                    })?;
-            let count = usize::try_from(count).unwrap_or(usize::MAX);
-            let status = next_status(event, current, last, count)?;
-            let seq = i32::try_from(count + 1).unwrap_or(i32::MAX);
-            tx.execute(
-                "INSERT INTO status_events (license_id, seq, at, actor, operation, status, reason) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &id,
-                    &seq,
-                    &event.at().unix(),
-                    &event.actor(),
-                    &event.operation().code(),
-                    &status.code(),
-                    &event.reason(),
-                ],
-            )
-            .map_err(pg_err)?;
-            tx.execute(
-                "UPDATE licenses SET status = $1 WHERE id = $2",
-                &[&status.code(), &id],
-            )
-            .map_err(pg_err)?;
+            }
             Ok(status)
         })
     }
@@ -818,4 +681,180 @@ impl LicenseStore for PostgresStore {
             Ok(Some(data))
         })
     }
+}
+
+/// Stores decoded rows in `tx` (the body of an insert).
+fn insert_rows(
+    tx: &mut Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
+    rows: &[sql::LicenseRow<'_>],
+    licenses: &[SignedLicense],
+) -> Result<Vec<Inserted>, StoreError> {
+    let type_codes: Vec<&str> = rows
+        .iter()
+        .map(|r| r.type_code)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let valid = LicenseStatus::Valid.code();
+    let known: HashSet<String> = tx
+        .query(
+            "SELECT DISTINCT code FROM license_types WHERE code = ANY($1)",
+            &[&type_codes],
+        )
+        .map_err(pg_err)?
+        .iter()
+        .map(|r| r.try_get::<_, String>(0))
+        .collect::<Result<_, _>>()
+        .map_err(pg_err)?;
+    let mut inserted: HashSet<String> = HashSet::new();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let stmt = prepare(statements, tx, &insert_sql(chunk.len()))?;
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 16);
+        let digests: Vec<&[u8]> = chunk.iter().map(|r| &r.sha256[..]).collect();
+        for (r, digest) in chunk.iter().zip(&digests) {
+            params.extend_from_slice(&[
+                &r.id as &(dyn ToSql + Sync),
+                &r.type_code,
+                &r.name,
+                &r.number,
+                &r.holder_name,
+                &r.holder_code_type,
+                &r.holder_code,
+                &r.issuer_name,
+                &r.issuer_code,
+                &r.region,
+                &r.issue_date,
+                &r.valid_from,
+                &r.valid_to,
+                &valid,
+                digest,
+                &r.document,
+            ]);
+        }
+        for row in tx.query(&stmt, &params).map_err(pg_err)? {
+            inserted.insert(row.try_get(0).map_err(pg_err)?);
+        }
+    }
+    // Digests of the licenses that were there before.
+    let others: Vec<&str> = rows
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !inserted.contains(*id))
+        .collect();
+    let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
+    if !others.is_empty() {
+        for row in tx
+            .query(
+                "SELECT id, document_sha256 FROM licenses WHERE id = ANY($1)",
+                &[&others],
+            )
+            .map_err(pg_err)?
+        {
+            stored.insert(
+                row.try_get(0).map_err(pg_err)?,
+                row.try_get(1).map_err(pg_err)?,
+            );
+        }
+    }
+    // Outcomes in order, failing on the first bad license as every backend does.
+    let mut staged: HashMap<&str, &[u8; 32]> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for (row, doc) in rows.iter().zip(licenses) {
+        if !known.contains(row.type_code) {
+            return Err(StoreError::UnknownType {
+                code: *doc.license().type_code(),
+            });
+        }
+        let previous: Option<&[u8]> = match staged.get(row.id) {
+            Some(d) => Some(&d[..]),
+            None if inserted.contains(row.id) => None,
+            None => Some(
+                stored
+                    .get(row.id)
+                    .map(Vec::as_slice)
+                    .ok_or(StoreError::Corrupt {
+                        what: "license row",
+                        key: row.id.to_owned(),
+                    })?,
+            ),
+        };
+        match previous {
+            None => {
+                staged.insert(row.id, &row.sha256);
+                outcomes.push(Inserted::New);
+            }
+            Some(d) if d == row.sha256 => outcomes.push(Inserted::Duplicate),
+            Some(_) => {
+                return Err(StoreError::Conflict {
+                    id: doc.license().id().clone(),
+                });
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Appends a status event in `tx`, the new status computed by `next`.
+fn append_event(
+    tx: &mut Transaction<'_>,
+    event: &StatusEvent,
+    next: NextStatus,
+) -> Result<LicenseStatus, StoreError> {
+    let id = event.license().as_str();
+    // The row lock orders concurrent events on one license.
+    let current = tx
+        .query_opt(
+            "SELECT status FROM licenses WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .map_err(pg_err)?;
+    let Some(current) = current else {
+        return Err(StoreError::NotFound {
+            id: event.license().clone(),
+        });
+    };
+    let current: String = current.try_get(0).map_err(pg_err)?;
+    let current = LicenseStatus::from_code(&current).map_err(|_| StoreError::Corrupt {
+        what: "license status",
+        key: id.to_owned(),
+    })?;
+    let r = tx
+        .query_one(
+            "SELECT count(*), max(at) FROM status_events WHERE license_id = $1",
+            &[&id],
+        )
+        .map_err(pg_err)?;
+    let count: i64 = r.try_get(0).map_err(pg_err)?;
+    let last: Option<i64> = r.try_get(1).map_err(pg_err)?;
+    let last = last
+        .map(Timestamp::from_unix)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt {
+            what: "status event time",
+            key: id.to_owned(),
+        })?;
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let status = next(event, current, last, count)?;
+    let seq = i32::try_from(count + 1).unwrap_or(i32::MAX);
+    tx.execute(
+        "INSERT INTO status_events (license_id, seq, at, actor, operation, status, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &id,
+            &seq,
+            &event.at().unix(),
+            &event.actor(),
+            &event.operation().code(),
+            &status.code(),
+            &event.reason(),
+        ],
+    )
+    .map_err(pg_err)?;
+    tx.execute(
+        "UPDATE licenses SET status = $1 WHERE id = $2",
+        &[&status.code(), &id],
+    )
+    .map_err(pg_err)?;
+    Ok(status)
 }

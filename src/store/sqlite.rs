@@ -18,11 +18,13 @@ use crate::date::Timestamp;
 use crate::document::SignedLicense;
 use crate::ids::{LicenseId, LicenseTypeCode};
 use crate::model::{LicenseStatus, LicenseType, Operation};
-use crate::store::memory::{check_attachment_len, check_batch_len, next_status};
+use crate::store::memory::{
+    NextStatus, check_attachment_len, check_batch_len, next_status, next_superseded,
+};
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::{
     BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, StatusEvent,
-    StoreError, limits,
+    StoreError, check_successor, limits,
 };
 
 /// Idle read connections kept open.
@@ -418,84 +420,7 @@ impl LicenseStore for SqliteStore {
         }
         // Digests and columns outside the write lock, in parallel.
         let rows = sql::rows(licenses);
-        self.write(|tx| {
-            let mut type_known = tx
-                .prepare_cached("SELECT 1 FROM license_types WHERE code = ?1 LIMIT 1")
-                .map_err(sql_err)?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO licenses (id, type_code, name, number, holder_name, \
-                     holder_code_type, holder_code, issuer_name, issuer_code, region, issue_date, \
-                     valid_from, valid_to, status, document_sha256) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .map_err(sql_err)?;
-            let mut insert_doc = tx
-                .prepare_cached("INSERT INTO documents (pk, bytes) VALUES (?1, ?2)")
-                .map_err(sql_err)?;
-            let mut insert_fts = tx
-                .prepare_cached(
-                    "INSERT INTO licenses_fts (rowid, name, holder_name) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(sql_err)?;
-            let mut stored_digest = tx
-                .prepare_cached("SELECT document_sha256 FROM licenses WHERE id = ?1")
-                .map_err(sql_err)?;
-            let mut known: HashSet<&str> = HashSet::new();
-            let mut outcomes = Vec::with_capacity(rows.len());
-            for (row, doc) in rows.iter().zip(licenses) {
-                if !known.contains(row.type_code) {
-                    if !type_known.exists([row.type_code]).map_err(sql_err)? {
-                        return Err(StoreError::UnknownType {
-                            code: *doc.license().type_code(),
-                        });
-                    }
-                    known.insert(row.type_code);
-                }
-                let n = insert
-                    .execute(rusqlite::params![
-                        row.id,
-                        row.type_code,
-                        row.name,
-                        row.number,
-                        row.holder_name,
-                        row.holder_code_type,
-                        row.holder_code,
-                        row.issuer_name,
-                        row.issuer_code,
-                        row.region,
-                        row.issue_date,
-                        row.valid_from,
-                        row.valid_to,
-                        LicenseStatus::Valid.code(),
-                        &row.sha256[..],
-                    ])
-                    .map_err(sql_err)?;
-                if n == 1 {
-                    let pk = tx.last_insert_rowid();
-                    insert_doc
-                        .execute(rusqlite::params![pk, row.document])
-                        .map_err(sql_err)?;
-                    insert_fts
-                        .execute(rusqlite::params![pk, row.name, row.holder_name])
-                        .map_err(sql_err)?;
-                    outcomes.push(Inserted::New);
-                } else {
-                    let digest: Vec<u8> = stored_digest
-                        .query_row([row.id], |r| r.get(0))
-                        .map_err(sql_err)?;
-                    if digest == row.sha256 {
-                        outcomes.push(Inserted::Duplicate);
-                    } else {
-                        return Err(StoreError::Conflict {
-                            id: doc.license().id().clone(),
-                        });
-                    }
-                }
-            }
-            Ok(outcomes)
-        })
+        self.write(|tx| insert_rows(tx, &rows, licenses))
     }
 
     fn document(&self, id: &LicenseId) -> Result<Option<Vec<u8>>, StoreError> {
@@ -567,58 +492,24 @@ impl LicenseStore for SqliteStore {
     }
 
     fn record_event(&self, event: &StatusEvent) -> Result<LicenseStatus, StoreError> {
-        let id = event.license();
+        self.write(|tx| append_event(tx, event, next_status))
+    }
+
+    fn insert_successor(
+        &self,
+        successor: &SignedLicense,
+        event: &StatusEvent,
+    ) -> Result<LicenseStatus, StoreError> {
+        check_successor(successor, event)?;
+        let licenses = core::slice::from_ref(successor);
+        let rows = sql::rows(licenses);
         self.write(|tx| {
-            let current: Option<String> = tx
-                .query_row(
-                    "SELECT status FROM licenses WHERE id = ?1",
-                    [id.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(sql_err)?;
-            let Some(current) = current else {
-                return Err(StoreError::NotFound { id: id.clone() });
-            };
-            let current = LicenseStatus::from_code(&current).map_err(|_| StoreError::Corrupt {
-                what: "license status",
-                key: id.to_string(),
-            })?;
-            let (count, last): (i64, Option<i64>) = tx
-                .query_row(
-                    "SELECT count(*), max(at) FROM status_events WHERE license_id = ?1",
-                    [id.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(sql_err)?;
-            let last =
-                last.map(Timestamp::from_unix)
-                    .transpose()
-                    .map_err(|_| StoreError::Corrupt {
-                        what: "status event time",
-                        key: id.to_string(),
-                    })?;
-            let count = usize::try_from(count).unwrap_or(usize::MAX);
-            let status = next_status(event, current, last, count)?;
-            tx.execute(
-                "INSERT INTO status_events (license_id, seq, at, actor, operation, status, reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                rusqlite::params![
-                    id.as_str(),
-                    count as i64 + 1,
-                    event.at().unix(),
-                    event.actor(),
-                    event.operation().code(),
-                    status.code(),
-                    event.reason(),
-                ],
-            )
-            .map_err(sql_err)?;
-            tx.execute(
-                "UPDATE licenses SET status = ?1 WHERE id = ?2",
-                rusqlite::params![status.code(), id.as_str()],
-            )
-            .map_err(sql_err)?;
+            let status = append_event(tx, event, next_superseded)?;
+            if insert_rows(tx, &rows, licenses)? != [Inserted::New] {
+                return Err(StoreError::Conflict {
+                    id: successor.license().id().clone(),
+                });
+            }
             Ok(status)
         })
     }
@@ -730,6 +621,148 @@ impl LicenseStore for SqliteStore {
             Ok(Some(data))
         })
     }
+}
+
+/// Stores decoded rows in `tx` (the body of an insert).
+fn insert_rows(
+    tx: &Transaction<'_>,
+    rows: &[sql::LicenseRow<'_>],
+    licenses: &[SignedLicense],
+) -> Result<Vec<Inserted>, StoreError> {
+    let mut type_known = tx
+        .prepare_cached("SELECT 1 FROM license_types WHERE code = ?1 LIMIT 1")
+        .map_err(sql_err)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO licenses (id, type_code, name, number, holder_name, \
+             holder_code_type, holder_code, issuer_name, issuer_code, region, issue_date, \
+             valid_from, valid_to, status, document_sha256) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .map_err(sql_err)?;
+    let mut insert_doc = tx
+        .prepare_cached("INSERT INTO documents (pk, bytes) VALUES (?1, ?2)")
+        .map_err(sql_err)?;
+    let mut insert_fts = tx
+        .prepare_cached("INSERT INTO licenses_fts (rowid, name, holder_name) VALUES (?1, ?2, ?3)")
+        .map_err(sql_err)?;
+    let mut stored_digest = tx
+        .prepare_cached("SELECT document_sha256 FROM licenses WHERE id = ?1")
+        .map_err(sql_err)?;
+    let mut known: HashSet<&str> = HashSet::new();
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for (row, doc) in rows.iter().zip(licenses) {
+        if !known.contains(row.type_code) {
+            if !type_known.exists([row.type_code]).map_err(sql_err)? {
+                return Err(StoreError::UnknownType {
+                    code: *doc.license().type_code(),
+                });
+            }
+            known.insert(row.type_code);
+        }
+        let n = insert
+            .execute(rusqlite::params![
+                row.id,
+                row.type_code,
+                row.name,
+                row.number,
+                row.holder_name,
+                row.holder_code_type,
+                row.holder_code,
+                row.issuer_name,
+                row.issuer_code,
+                row.region,
+                row.issue_date,
+                row.valid_from,
+                row.valid_to,
+                LicenseStatus::Valid.code(),
+                &row.sha256[..],
+            ])
+            .map_err(sql_err)?;
+        if n == 1 {
+            let pk = tx.last_insert_rowid();
+            insert_doc
+                .execute(rusqlite::params![pk, row.document])
+                .map_err(sql_err)?;
+            insert_fts
+                .execute(rusqlite::params![pk, row.name, row.holder_name])
+                .map_err(sql_err)?;
+            outcomes.push(Inserted::New);
+        } else {
+            let digest: Vec<u8> = stored_digest
+                .query_row([row.id], |r| r.get(0))
+                .map_err(sql_err)?;
+            if digest == row.sha256 {
+                outcomes.push(Inserted::Duplicate);
+            } else {
+                return Err(StoreError::Conflict {
+                    id: doc.license().id().clone(),
+                });
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Appends a status event in `tx`, the new status computed by `next`.
+fn append_event(
+    tx: &Transaction<'_>,
+    event: &StatusEvent,
+    next: NextStatus,
+) -> Result<LicenseStatus, StoreError> {
+    let id = event.license();
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT status FROM licenses WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    let Some(current) = current else {
+        return Err(StoreError::NotFound { id: id.clone() });
+    };
+    let current = LicenseStatus::from_code(&current).map_err(|_| StoreError::Corrupt {
+        what: "license status",
+        key: id.to_string(),
+    })?;
+    let (count, last): (i64, Option<i64>) = tx
+        .query_row(
+            "SELECT count(*), max(at) FROM status_events WHERE license_id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(sql_err)?;
+    let last = last
+        .map(Timestamp::from_unix)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt {
+            what: "status event time",
+            key: id.to_string(),
+        })?;
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let status = next(event, current, last, count)?;
+    tx.execute(
+        "INSERT INTO status_events (license_id, seq, at, actor, operation, status, reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            id.as_str(),
+            count as i64 + 1,
+            event.at().unix(),
+            event.actor(),
+            event.operation().code(),
+            status.code(),
+            event.reason(),
+        ],
+    )
+    .map_err(sql_err)?;
+    tx.execute(
+        "UPDATE licenses SET status = ?1 WHERE id = ?2",
+        rusqlite::params![status.code(), id.as_str()],
+    )
+    .map_err(sql_err)?;
+    Ok(status)
 }
 
 /// A stored event from its columns (validated like input).

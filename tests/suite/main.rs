@@ -11,6 +11,7 @@ mod batch;
 mod corpus;
 mod fixtures;
 mod pki;
+mod resource;
 mod seal;
 mod store;
 mod tamper;
