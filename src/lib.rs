@@ -158,10 +158,10 @@ pub use model::{
     SchemaError, SealInfo, TextProblem, UnknownCode, ValidityRule, limits,
 };
 pub use resource::{
-    Amendment, AnnotatedCopy, CopyCheck, CopyRequest, DISPUTE_REASON_CHARS, DataCheck, Dispute,
-    DisputeId, DisputeState, Grant, GrantSource, IssueRequest, Ledger, MemoryLedger, PURPOSE_CHARS,
-    Purpose, ResourceError, ResourceLibrary, SerialPolicy, StatusProblem, UseAction, UseRecord,
-    UseResult, VerifyCode, VerifyResult,
+    Amendment, AnnotatedCopy, ArchiveRejection, ArchiveReport, CopyCheck, CopyRequest,
+    DISPUTE_REASON_CHARS, DataCheck, Dispute, DisputeId, DisputeState, Grant, GrantSource,
+    IssueRequest, Ledger, MemoryLedger, PURPOSE_CHARS, Purpose, ResourceError, ResourceLibrary,
+    SerialPolicy, StatusProblem, UseAction, UseRecord, UseResult, VerifyCode, VerifyResult,
 };
 pub use seal::{
     PictureType, SEAL_CONTEXT, SEAL_HEADER_ID, SEAL_VERSION, Seal, SealCertRef, SealError,

@@ -176,9 +176,21 @@ impl BatchVerifier {
     /// the decoding limit is rejected without being held.
     pub fn verify_lines<R: BufRead>(
         &self,
-        mut reader: R,
+        reader: R,
         at: Timestamp,
         mut sink: impl FnMut(BatchOutcome),
+    ) -> Result<BatchSummary, BatchError> {
+        self.verify_lines_with_input(reader, at, |o, _| sink(o))
+    }
+
+    /// As [`BatchVerifier::verify_lines`], also handing `sink` each line's
+    /// bytes (without its terminator; empty for a line over the size limit),
+    /// e.g. to store the licenses that verified.
+    pub fn verify_lines_with_input<R: BufRead>(
+        &self,
+        mut reader: R,
+        at: Timestamp,
+        mut sink: impl FnMut(BatchOutcome, &[u8]),
     ) -> Result<BatchSummary, BatchError> {
         let max = self.verifier.options().limits.max_document_bytes;
         let mut summary = BatchSummary::default();
@@ -209,9 +221,9 @@ impl BatchVerifier {
                 }
             }
             index += lines.len();
-            for o in outcomes {
+            for (o, line) in outcomes.into_iter().zip(&refs) {
                 summary.add(&o);
-                sink(o);
+                sink(o, line);
             }
         }
     }

@@ -15,6 +15,12 @@ use super::ledger::DisputeId;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResourceError {
+    /// Reading an input (e.g. a JSON Lines archive) failed.
+    #[error("reading input: {reason}")]
+    Io {
+        /// What the reader said.
+        reason: String,
+    },
     /// No issuing identity (sealer) is configured for this issuer.
     #[error("no sealer is configured for issuer {issuer}")]
     UnknownIssuer {

@@ -31,11 +31,13 @@
 //!
 //! **Time is an argument** of every operation: nothing here reads the clock.
 
+mod archive;
 mod copy;
 mod error;
 mod ledger;
 mod verify;
 
+pub use archive::{ArchiveRejection, ArchiveReport};
 pub use copy::{AnnotatedCopy, CopyCheck, CopyRequest};
 pub use error::ResourceError;
 pub use ledger::{

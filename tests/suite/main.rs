@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod archive;
 mod batch;
 mod corpus;
 mod fixtures;
