@@ -332,6 +332,29 @@ fn main() -> Res<()> {
         v5.license().id().version(),
     );
 
+    // Bulk archiving (存量归集): re-archive the first stored licenses (all
+    // duplicates: archiving is idempotent) with one unreadable line.
+    let t = Instant::now();
+    let mut lines = Vec::new();
+    let page = lib
+        .store()
+        .query(&Query::new().limit(store_limits::MAX_PAGE_SIZE)?)?;
+    for e in page.entries() {
+        lines.extend_from_slice(&lib.store().document(e.id())?.ok_or("missing document")?);
+        lines.push(b'\n');
+    }
+    lines.extend_from_slice(b"{\"format\":\"not a license\"}\n");
+    let archived = lib.archive(&lines[..], at)?;
+    println!(
+        "archive: {} lines: {} imported, {} duplicates, {} rejected ({:?}); {:.1} ms",
+        archived.total,
+        archived.imported,
+        archived.duplicates,
+        archived.rejected_count(),
+        archived.rejected_by_step,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+
     // Batch-verify the whole library from the stored bytes.
     let t = Instant::now();
     let mut docs = Vec::with_capacity(n + 8);
