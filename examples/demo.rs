@@ -156,7 +156,11 @@ fn main() -> Res<()> {
         .with_trust_anchors(TrustAnchors::new().with(Certificate::from_pem(pki!("root.cert.pem"))?))
         .with_status(InMemoryStatus::complete_revocation_list());
     let store = SqliteStore::open(&path)?;
+    // Grants, the use record, disputes and serial counters live in the same
+    // database file as the licenses.
+    let ledger = store.ledger();
     let lib = ResourceLibrary::new(store, verifier)?
+        .with_ledger(Box::new(ledger))
         .with_issuer(org_a.clone(), "330102".parse()?, sealer_a)?
         .with_issuer(org_b.clone(), "430000".parse()?, sealer_b)?
         .with_copy_maker(org_b.clone(), Box::new(SigningKey::from_seed(&[0x42; 32])));

@@ -169,12 +169,13 @@ pub use seal::{
 };
 pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer, SigningKey};
 pub use status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
+pub use store::SqliteLedger;
 pub use store::{
     BackendError, Inserted, LicenseStore, MemoryStore, RecordedEvent, STORE_SCHEMA_VERSION,
     SqliteStore, StatusEvent, StoreError, limits as store_limits, status_after, superseded_after,
 };
 #[cfg(feature = "postgres")]
-pub use store::{PostgresOptions, PostgresStore};
+pub use store::{PostgresLedger, PostgresOptions, PostgresStore};
 pub use trust::TrustedKeys;
 pub use verify::{
     Check, Failure, Outcome, Rejected, Report, Step, Verified, Verifier, VerifyCache, VerifyOptions,

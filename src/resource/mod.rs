@@ -414,41 +414,46 @@ impl<S: LicenseStore> ResourceLibrary<S> {
     }
 
     /// Allocates `count` unused identifiers (version 1) for one type and
-    /// issuer, skipping identifiers already stored (e.g. after a restart with
-    /// a fresh ledger). Returns them with the last number used.
+    /// issuer. The numbers are reserved atomically in the ledger, so two
+    /// issuers sharing it never draw the same one; identifiers already stored
+    /// (e.g. after a restart with a fresh ledger) are skipped. A reservation
+    /// whose issue then fails leaves a gap, never a duplicate.
     fn allocate(
         &self,
         code: &LicenseTypeCode,
         issuer: &Uscc,
         count: usize,
         at: Timestamp,
-    ) -> Result<(String, Vec<LicenseId>, u64), ResourceError> {
+    ) -> Result<Vec<LicenseId>, ResourceError> {
         let (scope, prefix) = self.serial_scope(code, issuer, at);
         let max = match self.serial {
             SerialPolicy::Sequence => 9_999_999_999u64,
             SerialPolicy::DateCounter => 999_999,
         };
-        let mut n = self.ledger.last_serial(&scope)?;
+        let exhausted = || ResourceError::SerialsExhausted {
+            code: *code,
+            issuer: *issuer,
+        };
         let mut ids = Vec::with_capacity(count);
         while ids.len() < count {
-            n += 1;
-            if n > max {
-                return Err(ResourceError::SerialsExhausted {
-                    code: *code,
-                    issuer: *issuer,
-                });
+            let need = (count - ids.len()) as u64;
+            let last = self.ledger.advance_serial(&scope, need)?;
+            if last > max {
+                return Err(exhausted());
             }
-            let id = LicenseId::from_parts(
-                *code,
-                IssuerCode::Uscc(*issuer),
-                &self.serial_text(&prefix, n),
-                1,
-            )?;
-            if self.store.entry(&id)?.is_none() {
-                ids.push(id);
+            for n in (last + 1).saturating_sub(need)..=last {
+                let id = LicenseId::from_parts(
+                    *code,
+                    IssuerCode::Uscc(*issuer),
+                    &self.serial_text(&prefix, n),
+                    1,
+                )?;
+                if self.store.entry(&id)?.is_none() {
+                    ids.push(id);
+                }
             }
         }
-        Ok((scope, ids, n))
+        Ok(ids)
     }
 
     /// Issues (新发) one license: checks the request against the type's
@@ -500,38 +505,43 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         for r in &requests {
             *by_type.entry(r.type_code).or_insert(0) += 1;
         }
-        let mut ids: BTreeMap<LicenseTypeCode, std::vec::IntoIter<LicenseId>> = BTreeMap::new();
-        let mut counters = Vec::new();
-        for (code, count) in by_type {
-            let (scope, list, last) = self.allocate(&code, issuer, count, at)?;
-            ids.insert(code, list.into_iter());
-            counters.push((scope, last));
-        }
+        // Every request is checked (model and schema) under a provisional
+        // identifier before any serial is reserved, so a refused issue uses
+        // up nothing.
         let mut data = Vec::with_capacity(requests.len());
         for r in requests {
             let t = self.license_type(&r.type_code)?;
-            let id = ids.get_mut(&r.type_code).and_then(Iterator::next).ok_or(
-                ResourceError::Ledger {
-                    reason: "identifier allocation fell short",
-                },
-            )?;
-            let (mut d, _) = self.base_data(who, id, t, at)?;
+            let provisional =
+                LicenseId::from_parts(r.type_code, IssuerCode::Uscc(*issuer), "0", 1)?;
+            let (mut d, _) = self.base_data(who, provisional, t, at)?;
             d.number = r.number;
             d.holder = r.holder;
             d.valid_from = r.valid_from;
             d.valid_to = r.valid_to;
             d.fields = r.fields;
             d.attachments = r.attachments;
-            data.push(d);
+            let license = License::new(d)?;
+            t.check(&license)
+                .map_err(|error| ResourceError::Schema { error })?;
+            data.push(license.into_data());
+        }
+        let mut ids: BTreeMap<LicenseTypeCode, std::vec::IntoIter<LicenseId>> = BTreeMap::new();
+        for (code, count) in by_type {
+            let list = self.allocate(&code, issuer, count, at)?;
+            ids.insert(code, list.into_iter());
+        }
+        for d in &mut data {
+            d.id = ids.get_mut(&d.type_code).and_then(Iterator::next).ok_or(
+                ResourceError::Ledger {
+                    reason: "identifier allocation fell short",
+                },
+            )?;
         }
         let sealed: Vec<SignedLicense> = data
             .into_par_iter()
             .map(|d| self.seal(who, d, at))
             .collect::<Result<_, _>>()?;
         self.store.insert_batch(&sealed)?;
-        for (scope, last) in counters {
-            self.ledger.set_last_serial(&scope, last)?;
-        }
         Ok(sealed)
     }
 

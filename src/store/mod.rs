@@ -43,6 +43,10 @@
 
 mod error;
 mod event;
+#[cfg(feature = "postgres")]
+mod ledger_postgres;
+mod ledger_sql;
+mod ledger_sqlite;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -52,6 +56,9 @@ mod sqlite;
 
 pub use error::{BackendError, StoreError};
 pub use event::{RecordedEvent, StatusEvent, status_after, superseded_after};
+#[cfg(feature = "postgres")]
+pub use ledger_postgres::PostgresLedger;
+pub use ledger_sqlite::SqliteLedger;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
@@ -64,7 +71,11 @@ use crate::model::{LicenseStatus, LicenseType};
 
 /// The schema version this library writes. Opening a store whose schema is
 /// newer fails with [`StoreError::SchemaTooNew`]; an older one is migrated.
-pub const STORE_SCHEMA_VERSION: i64 = 1;
+///
+/// Version 1: license types, licenses, documents, status events and
+/// attachments. Version 2 adds the resource library's ledger (grants, use
+/// record, disputes, serial counters: [`SqliteStore::ledger`]).
+pub const STORE_SCHEMA_VERSION: i64 = 2;
 
 /// Bounds on what one call may ask of a store.
 pub mod limits {

@@ -8,7 +8,7 @@
 
 use core::fmt;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement, Transaction};
@@ -25,8 +25,8 @@ use crate::store::retry::{RetryPolicy, with_retries};
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::sqlite::event_from_columns;
 use crate::store::{
-    BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, StatusEvent,
-    StoreError, check_successor, limits,
+    BackendError, Inserted, LicenseStore, PostgresLedger, RecordedEvent, STORE_SCHEMA_VERSION,
+    StatusEvent, StoreError, check_successor, limits,
 };
 
 /// Licenses per multi-row INSERT (16 parameters each, well under 65535).
@@ -93,10 +93,60 @@ CREATE TABLE attachment_chunks (
 ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 "#;
 
-/// Migrations by the version they lead to.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+/// Schema version 2: the resource library's ledger (see `ledger_sql`).
+const V2: &str = r#"
+CREATE TABLE ledger_counters (
+    kind TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    last BIGINT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
 
-fn pg_err(e: postgres::Error) -> StoreError {
+CREATE TABLE ledger_grants (
+    id BIGINT NOT NULL PRIMARY KEY,
+    accessor TEXT COLLATE "C" NOT NULL,
+    type_code TEXT COLLATE "C" NOT NULL,
+    holder_code_type TEXT COLLATE "C",
+    holder_code TEXT COLLATE "C",
+    source TEXT COLLATE "C" NOT NULL,
+    until BIGINT
+);
+CREATE INDEX ledger_grants_accessor ON ledger_grants (accessor, id);
+
+CREATE TABLE ledger_uses (
+    id BIGINT NOT NULL PRIMARY KEY,
+    accessor TEXT COLLATE "C" NOT NULL,
+    accessor_name TEXT NOT NULL,
+    action TEXT COLLATE "C" NOT NULL,
+    holder_code_type TEXT COLLATE "C",
+    holder_code TEXT COLLATE "C",
+    type_code TEXT COLLATE "C",
+    license_id TEXT COLLATE "C",
+    at BIGINT NOT NULL,
+    purpose TEXT NOT NULL,
+    result TEXT COLLATE "C" NOT NULL,
+    count BIGINT
+);
+CREATE INDEX ledger_uses_holder ON ledger_uses (holder_code, holder_code_type, id);
+
+CREATE TABLE ledger_disputes (
+    id BIGINT NOT NULL PRIMARY KEY,
+    license_id TEXT COLLATE "C" NOT NULL,
+    fields TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raised_at BIGINT NOT NULL,
+    state TEXT COLLATE "C" NOT NULL,
+    corrected TEXT COLLATE "C",
+    decision TEXT,
+    decided_at BIGINT
+);
+CREATE INDEX ledger_disputes_license ON ledger_disputes (license_id, id);
+"#;
+
+/// Migrations by the version they lead to.
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
+
+pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
     let code = e.code().map(|c| c.code().to_owned());
     // The message only: a server error's DETAIL may quote row values.
     let message = match e.as_db_error() {
@@ -172,7 +222,7 @@ struct Conn {
 }
 
 /// Prepares `text` once per connection.
-fn prepare(
+pub(crate) fn prepare(
     statements: &mut HashMap<String, Statement>,
     client: &mut impl postgres::GenericClient,
     text: &str,
@@ -226,10 +276,15 @@ fn entry_row(r: &postgres::Row) -> Result<EntryRow, StoreError> {
 /// (the client panics there). One store is one connection; open several for
 /// parallel work.
 pub struct PostgresStore {
-    conn: Mutex<Conn>,
+    db: Arc<PgDb>,
     schema: Option<String>,
-    policy: RetryPolicy,
     trigram: bool,
+}
+
+/// A store's connection and retry policy, shared with its [`PostgresLedger`].
+pub(crate) struct PgDb {
+    conn: Mutex<Conn>,
+    policy: RetryPolicy,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -274,14 +329,25 @@ impl PostgresStore {
         with_retries(&policy, |_| migrate(&mut client))?;
         let trigram = trigram_indexes(&mut client);
         Ok(PostgresStore {
-            conn: Mutex::new(Conn {
-                client,
-                statements: HashMap::new(),
+            db: Arc::new(PgDb {
+                conn: Mutex::new(Conn {
+                    client,
+                    statements: HashMap::new(),
+                }),
+                policy,
             }),
             schema: options.schema.clone(),
-            policy,
             trigram,
         })
+    }
+
+    /// The resource library's [`Ledger`](crate::Ledger) (grants, use record,
+    /// disputes, serial counters) in this store's database and schema,
+    /// sharing its connection: pass it to
+    /// [`ResourceLibrary::with_ledger`](crate::ResourceLibrary::with_ledger)
+    /// to keep them across restarts.
+    pub fn ledger(&self) -> PostgresLedger {
+        PostgresLedger::new(Arc::clone(&self.db))
     }
 
     /// The schema the tables are in (`None`: the connection's search path).
@@ -294,8 +360,21 @@ impl PostgresStore {
         self.trigram
     }
 
-    /// Runs `f` in a transaction, from the start again on a serialization failure.
     fn write<T>(
+        &self,
+        f: impl FnMut(&mut Transaction<'_>, &mut HashMap<String, Statement>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.write(f)
+    }
+
+    fn read_rows(&self, text: &str, params: &[Param]) -> Result<Vec<postgres::Row>, StoreError> {
+        self.db.read_rows(text, params)
+    }
+}
+
+impl PgDb {
+    /// Runs `f` in a transaction, from the start again on a serialization failure.
+    pub(crate) fn write<T>(
         &self,
         mut f: impl FnMut(
             &mut Transaction<'_>,
@@ -313,7 +392,11 @@ impl PostgresStore {
     }
 
     /// Runs one read statement (no explicit transaction), retried like a write.
-    fn read_rows(&self, text: &str, params: &[Param]) -> Result<Vec<postgres::Row>, StoreError> {
+    pub(crate) fn read_rows(
+        &self,
+        text: &str,
+        params: &[Param],
+    ) -> Result<Vec<postgres::Row>, StoreError> {
         let values = boxed(params);
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
         let mut guard = lock(&self.conn);
@@ -420,8 +503,8 @@ fn corrupt_type(code: &str) -> StoreError {
 
 impl LicenseStore for PostgresStore {
     fn refresh_statistics(&self) -> Result<(), StoreError> {
-        let mut guard = lock(&self.conn);
-        with_retries(&self.policy, |_| {
+        let mut guard = lock(&self.db.conn);
+        with_retries(&self.db.policy, |_| {
             guard
                 .client
                 .batch_execute(

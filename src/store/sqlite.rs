@@ -8,7 +8,7 @@
 use core::fmt;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
@@ -23,8 +23,8 @@ use crate::store::memory::{
 };
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::{
-    BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, StatusEvent,
-    StoreError, check_successor, limits,
+    BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, SqliteLedger,
+    StatusEvent, StoreError, check_successor, limits,
 };
 
 /// Idle read connections kept open.
@@ -102,10 +102,60 @@ CREATE TABLE attachment_chunks (
 );
 "#;
 
-/// Migrations by the version they lead to.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+/// Schema version 2: the resource library's ledger (see `ledger_sql`).
+const V2: &str = r#"
+CREATE TABLE ledger_counters (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
 
-fn sql_err(e: rusqlite::Error) -> StoreError {
+CREATE TABLE ledger_grants (
+    id INTEGER NOT NULL PRIMARY KEY,
+    accessor TEXT NOT NULL,
+    type_code TEXT NOT NULL,
+    holder_code_type TEXT,
+    holder_code TEXT,
+    source TEXT NOT NULL,
+    until INTEGER
+);
+CREATE INDEX ledger_grants_accessor ON ledger_grants (accessor, id);
+
+CREATE TABLE ledger_uses (
+    id INTEGER NOT NULL PRIMARY KEY,
+    accessor TEXT NOT NULL,
+    accessor_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    holder_code_type TEXT,
+    holder_code TEXT,
+    type_code TEXT,
+    license_id TEXT,
+    at INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    result TEXT NOT NULL,
+    count INTEGER
+);
+CREATE INDEX ledger_uses_holder ON ledger_uses (holder_code, holder_code_type, id);
+
+CREATE TABLE ledger_disputes (
+    id INTEGER NOT NULL PRIMARY KEY,
+    license_id TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    corrected TEXT,
+    decision TEXT,
+    decided_at INTEGER
+);
+CREATE INDEX ledger_disputes_license ON ledger_disputes (license_id, id);
+"#;
+
+/// Migrations by the version they lead to.
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
+
+pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
     let code = match &e {
         rusqlite::Error::SqliteFailure(f, _) => Some(f.extended_code.to_string()),
         _ => None,
@@ -150,6 +200,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Several `SqliteStore`s, in one process or several, may open the same file;
 /// one of them writes at a time (others wait up to 30 s), any number read.
 pub struct SqliteStore {
+    db: Arc<SqliteDb>,
+}
+
+/// The connections of a store, shared with its [`SqliteLedger`].
+pub(crate) struct SqliteDb {
     writer: Mutex<Connection>,
     readers: Option<ReaderPool>,
 }
@@ -162,7 +217,7 @@ struct ReaderPool {
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("path", &self.readers.as_ref().map(|r| r.path.as_path()))
+            .field("path", &self.db.readers.as_ref().map(|r| r.path.as_path()))
             .finish_non_exhaustive()
     }
 }
@@ -188,10 +243,12 @@ impl SqliteStore {
         setup(&conn)?;
         migrate(&mut conn)?;
         Ok(SqliteStore {
-            writer: Mutex::new(conn),
-            readers: Some(ReaderPool {
-                path,
-                idle: Mutex::new(Vec::new()),
+            db: Arc::new(SqliteDb {
+                writer: Mutex::new(conn),
+                readers: Some(ReaderPool {
+                    path,
+                    idle: Mutex::new(Vec::new()),
+                }),
             }),
         })
     }
@@ -205,17 +262,44 @@ impl SqliteStore {
         setup(&conn)?;
         migrate(&mut conn)?;
         Ok(SqliteStore {
-            writer: Mutex::new(conn),
-            readers: None,
+            db: Arc::new(SqliteDb {
+                writer: Mutex::new(conn),
+                readers: None,
+            }),
         })
     }
 
-    /// Runs `f` in one IMMEDIATE transaction: committed if it returns `Ok`,
-    /// rolled back otherwise.
+    /// The resource library's [`Ledger`](crate::Ledger) (grants, use record,
+    /// disputes, serial counters) in this store's database, sharing its
+    /// connections: pass it to
+    /// [`ResourceLibrary::with_ledger`](crate::ResourceLibrary::with_ledger)
+    /// to keep them across restarts.
+    pub fn ledger(&self) -> SqliteLedger {
+        SqliteLedger::new(Arc::clone(&self.db))
+    }
+
     fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.db.write(f)
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.read(f)
+    }
+}
+
+impl SqliteDb {
+    /// Runs `f` in one IMMEDIATE transaction: committed if it returns `Ok`,
+    /// rolled back otherwise.
+    pub(crate) fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = lock(&self.writer);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -226,7 +310,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a read connection inside one read transaction (a snapshot).
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -332,7 +416,7 @@ fn corrupt_type(code: &str) -> StoreError {
 
 impl LicenseStore for SqliteStore {
     fn refresh_statistics(&self) -> Result<(), StoreError> {
-        let conn = lock(&self.writer);
+        let conn = lock(&self.db.writer);
         // Sampled (at most this many entries per index), and only the tables
         // queries plan over: counting the document table would read every byte.
         conn.execute_batch(

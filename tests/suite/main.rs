@@ -11,6 +11,7 @@ mod archive;
 mod batch;
 mod corpus;
 mod fixtures;
+mod ledger;
 mod pki;
 mod resource;
 mod seal;
