@@ -537,3 +537,32 @@ pub fn small_decoders(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary bytes as an annotated copy (加注件) presented to a library with a
+/// copy maker: never panics, and only a copy the maker signed can verify.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn annotated_copy(data: &[u8]) {
+    use crate::resource::{CopyCheck, Purpose, ResourceLibrary};
+    let (Ok(maker), Ok(user), Ok(purpose)) = (
+        "11330105002500287C"
+            .parse::<crate::ids::Uscc>()
+            .map_err(|_| ())
+            .and_then(|u| crate::model::Organisation::new("copy maker", u).map_err(|_| ())),
+        "91350100M000100Y43".parse::<crate::ids::Uscc>(),
+        Purpose::new("办理贷款"),
+    ) else {
+        panic!("fixed inputs must parse");
+    };
+    let key = crate::sign::SigningKey::from_seed(&[0x42; 32]);
+    let Ok(lib) = ResourceLibrary::new(
+        crate::store::MemoryStore::new(),
+        crate::Verifier::new(crate::LicenseTypes::new()),
+    ) else {
+        panic!("an empty library must build");
+    };
+    let lib = lib.with_copy_maker(maker, Box::new(key));
+    let at = crate::Timestamp::from_unix(1_772_323_200).unwrap_or(crate::Timestamp::MIN);
+    if let Ok(CopyCheck::Valid(_)) = lib.verify_copy(data, &purpose, &user, at) {
+        panic!("a copy nobody made verified");
+    }
+}

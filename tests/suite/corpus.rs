@@ -64,3 +64,8 @@ fn batch_lines_corpus() {
 fn small_decoders_corpus() {
     replay("small_decoders", elicense::fuzzing::small_decoders);
 }
+
+#[test]
+fn annotated_copy_corpus() {
+    replay("annotated_copy", elicense::fuzzing::annotated_copy);
+}
