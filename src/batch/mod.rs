@@ -375,6 +375,8 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
     let mut buf = Vec::new();
     let mut len = 0usize;
     let mut seen = false;
+    // The line's last byte, whether or not the line is kept.
+    let mut last: Option<u8> = None;
     loop {
         let available = r.fill_buf()?;
         if available.is_empty() {
@@ -386,6 +388,9 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
             None => (available, None),
         };
         len += chunk.len();
+        if let Some(&b) = chunk.last() {
+            last = Some(b);
+        }
         if len <= max.saturating_add(1) {
             buf.extend_from_slice(chunk);
         } else {
@@ -400,8 +405,10 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
     if !seen {
         return Ok(None);
     }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
+    if last == Some(b'\r') {
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
         len -= 1;
     }
     if len > max {

@@ -273,11 +273,15 @@ fn json_lines_stream() {
         input.extend_from_slice(if i == 3 { b"\r\n" } else { b"\n" });
         expected.push(line);
     }
-    // An oversized line (over the decoding limit) and a last line without "\n".
+    // Oversized lines (over the decoding limit), one ending "\r\n", and a
+    // last line without "\n".
     let limit = v.options().limits.max_document_bytes;
     let huge = vec![b'x'; limit + 10];
     input.extend_from_slice(&huge);
     input.push(b'\n');
+    expected.push(huge.clone());
+    input.extend_from_slice(&huge);
+    input.extend_from_slice(b"\r\n");
     expected.push(huge);
     input.extend_from_slice(&good);
     expected.push(good.clone());
