@@ -63,6 +63,24 @@ pub fn maker() -> SealMaker<SigningKey> {
     SealMaker::new(cert("seal_maker"), vec![], key("seal_maker")).unwrap()
 }
 
+/// A sealer for `signer`: a seal `id` of `holder` made by the test seal
+/// maker, listing `signer`'s certificate whole, with `signer`'s key.
+pub fn sealer_of(
+    id: &str,
+    holder: Organisation,
+    signer: &str,
+    chain: Vec<Certificate>,
+) -> Sealer<SigningKey> {
+    let seal = maker()
+        .make(spec(
+            id,
+            holder,
+            vec![SealCertRef::Certificate(cert(signer))],
+        ))
+        .unwrap();
+    Sealer::new(seal, cert(signer), chain, key(signer)).unwrap()
+}
+
 pub fn seal_a() -> Seal {
     maker()
         .make(spec(
@@ -497,14 +515,7 @@ fn signer_certificate_step() {
         }),
     ];
     for (name, chain, expected) in cases {
-        let seal = maker()
-            .make(spec(
-                "3301020000006",
-                org_a(),
-                vec![SealCertRef::Certificate(cert(name))],
-            ))
-            .unwrap();
-        let sealer = Sealer::new(seal, cert(name), chain, key(name)).unwrap();
+        let sealer = sealer_of("3301020000006", org_a(), name, chain);
         let doc = SignedLicense::seal(sealed_license(), &sealer, at).unwrap();
         match fails_at(doc.as_bytes(), Step::SignerCertificate) {
             Failure::SignerCertificate { error, .. } => {
@@ -561,60 +572,36 @@ fn data_hash_step_and_replayed_signatures() {
 fn organisation_step() {
     let at = ts("2025-05-22T02:00:00Z");
     // A seal of another organisation (org B's seal, org B's signer) on org A's license.
-    let seal_b = maker()
-        .make(spec(
-            "4301000000001",
-            org_b(),
-            vec![SealCertRef::Certificate(cert("signer_b"))],
-        ))
-        .unwrap();
-    let sealer_b = Sealer::new(
-        seal_b,
-        cert("signer_b"),
+    let sealer_b = sealer_of(
+        "4301000000001",
+        org_b(),
+        "signer_b",
         vec![cert("signer_ca")],
-        key("signer_b"),
-    )
-    .unwrap();
+    );
     let doc = SignedLicense::seal(sealed_license(), &sealer_b, at).unwrap();
     assert!(matches!(
         fails_at(doc.as_bytes(), Step::Organisation),
         Failure::NoIssuerSignature { .. }
     ));
     // Org A's seal listing org B's signer certificate.
-    let seal = maker()
-        .make(spec(
-            "3301020000007",
-            org_a(),
-            vec![SealCertRef::Certificate(cert("signer_b"))],
-        ))
-        .unwrap();
-    let sealer = Sealer::new(
-        seal,
-        cert("signer_b"),
+    let sealer = sealer_of(
+        "3301020000007",
+        org_a(),
+        "signer_b",
         vec![cert("signer_ca")],
-        key("signer_b"),
-    )
-    .unwrap();
+    );
     let doc = SignedLicense::seal(sealed_license(), &sealer, at).unwrap();
     assert!(matches!(
         fails_at(doc.as_bytes(), Step::Organisation),
         Failure::SignerOrganisationMismatch { found: Some(_), .. }
     ));
     // A signer certificate that names no organisation.
-    let seal = maker()
-        .make(spec(
-            "3301020000008",
-            org_a(),
-            vec![SealCertRef::Certificate(cert("signer_no_org"))],
-        ))
-        .unwrap();
-    let sealer = Sealer::new(
-        seal,
-        cert("signer_no_org"),
+    let sealer = sealer_of(
+        "3301020000008",
+        org_a(),
+        "signer_no_org",
         vec![cert("signer_ca")],
-        key("signer_no_org"),
-    )
-    .unwrap();
+    );
     let doc = SignedLicense::seal(sealed_license(), &sealer, at).unwrap();
     assert!(matches!(
         fails_at(doc.as_bytes(), Step::Organisation),
@@ -647,20 +634,12 @@ fn organisation_step() {
 #[test]
 fn co_issuer_seals() {
     let doc = sealed_food();
-    let seal_b = maker()
-        .make(spec(
-            "4301000000002",
-            org_b(),
-            vec![SealCertRef::Certificate(cert("signer_b"))],
-        ))
-        .unwrap();
-    let sealer_b = Sealer::new(
-        seal_b,
-        cert("signer_b"),
+    let sealer_b = sealer_of(
+        "4301000000002",
+        org_b(),
+        "signer_b",
         vec![cert("signer_ca")],
-        key("signer_b"),
-    )
-    .unwrap();
+    );
     let both = doc.add_seal(&sealer_b, ts("2025-05-22T03:00:00Z")).unwrap();
     assert_eq!(both.signatures().len(), 2);
     seal_verifier().verify(both.as_bytes(), now()).unwrap();
@@ -757,19 +736,12 @@ fn cached_verdicts_equal_single_verdicts() {
         "signer_unknown_root",
         "signer_b",
     ] {
-        let seal = maker()
-            .make(spec(
-                "3301020000009",
-                org_a(),
-                vec![SealCertRef::Certificate(cert(name))],
-            ))
-            .unwrap();
         let chain = if name == "signer_unknown_root" {
             vec![]
         } else {
             vec![cert("signer_ca")]
         };
-        let sealer = Sealer::new(seal, cert(name), chain, key(name)).unwrap();
+        let sealer = sealer_of("3301020000009", org_a(), name, chain);
         docs.push(
             SignedLicense::seal(sealed_license(), &sealer, at_sign)
                 .unwrap()
