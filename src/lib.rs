@@ -168,11 +168,12 @@ pub use seal::{
     SealExtension, SealMaker, SealPicture, SealSpec, SealType, limits as seal_limits,
 };
 pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer, SigningKey};
-pub use status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
+pub use status::{InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource, UnknownStatus};
 pub use store::SqliteLedger;
 pub use store::{
     BackendError, Inserted, LicenseStore, MemoryStore, RecordedEvent, STORE_SCHEMA_VERSION,
-    SqliteStore, StatusEvent, StoreError, limits as store_limits, status_after, superseded_after,
+    SqliteStore, StatusEvent, StoreError, StoreStatus, limits as store_limits, status_after,
+    superseded_after,
 };
 #[cfg(feature = "postgres")]
 pub use store::{PostgresLedger, PostgresOptions, PostgresStore};

@@ -1,14 +1,22 @@
-//! Revocation status of certificates and seals, asked of a [`StatusSource`].
+//! Revocation status of certificates and seals, and the status of licenses,
+//! asked of a [`StatusSource`].
 //!
 //! Verification never fetches status itself: the caller passes a source (an
-//! in-memory list here; the license store provides one). A status that the
-//! source does not know is handled by a named policy, [`UnknownStatus`],
-//! which denies by default.
+//! in-memory list here; [`StoreStatus`](crate::StoreStatus) answers from a
+//! license store). A status that the source does not know is handled by a
+//! named policy, [`UnknownStatus`], which denies by default.
+//!
+//! License status (有效, 暂扣, 吊销, …) is a property of a registry, not of the
+//! signed document: a source that keeps it says so
+//! ([`StatusSource::tracks_licenses`]) and the verifier then runs its
+//! `license_status` step; without one that step is reported not applicable.
 
 use std::collections::HashMap;
 
 use crate::cert::Certificate;
 use crate::date::Timestamp;
+use crate::ids::LicenseId;
+use crate::model::LicenseStatus;
 
 /// What a status source says about a certificate or a seal at an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,6 +30,24 @@ pub enum RevocationStatus {
         since: Timestamp,
     },
     /// The source has no information.
+    Unknown,
+}
+
+/// What a status source says about a license at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LicenseStanding {
+    /// In force (有效) at that instant.
+    InForce,
+    /// Not in force at that instant: suspended, revoked, cancelled, withdrawn,
+    /// expired, transferred out, or superseded (其他).
+    NotInForce {
+        /// Its status at that instant.
+        status: LicenseStatus,
+        /// Since when.
+        since: Timestamp,
+    },
+    /// The source keeps license status but does not know this license.
     Unknown,
 }
 
@@ -51,6 +77,23 @@ pub trait StatusSource: Send + Sync {
 
     /// Status of a seal (by seal id) at `at`.
     fn seal_status(&self, seal_id: &str, at: Timestamp) -> RevocationStatus;
+
+    /// Whether this source keeps the status of licenses. When it does, the
+    /// verifier asks [`license_status`](Self::license_status) for every
+    /// license (step `license_status`); when it does not (the default), that
+    /// step is reported not applicable.
+    fn tracks_licenses(&self) -> bool {
+        false
+    }
+
+    /// Status of the license `id` at `at` (a verification time). Asked only
+    /// of a source that [`tracks_licenses`](Self::tracks_licenses); an
+    /// unknown license fails verification unless unknown status is accepted
+    /// ([`crate::danger::accept_unknown_status`]).
+    fn license_status(&self, id: &LicenseId, at: Timestamp) -> LicenseStanding {
+        let _ = (id, at);
+        LicenseStanding::Unknown
+    }
 }
 
 /// An in-memory status source: explicit good and revoked entries, and what to
@@ -60,6 +103,7 @@ pub trait StatusSource: Send + Sync {
 pub struct InMemoryStatus {
     certs: HashMap<[u8; 32], Option<Timestamp>>,
     seals: HashMap<String, Option<Timestamp>>,
+    licenses: HashMap<LicenseId, Vec<(Timestamp, LicenseStatus)>>,
     complete: bool,
 }
 
@@ -102,6 +146,23 @@ impl InMemoryStatus {
         self
     }
 
+    /// Records that license `id` has `status` from `since` on (its history
+    /// is kept, so earlier instants get earlier answers). Once any license is
+    /// recorded, this source tracks licenses: one never recorded is unknown,
+    /// or in force for a complete list
+    /// ([`complete_revocation_list`](Self::complete_revocation_list)).
+    pub fn set_license_status(
+        &mut self,
+        id: &LicenseId,
+        status: LicenseStatus,
+        since: Timestamp,
+    ) -> &mut Self {
+        let history = self.licenses.entry(id.clone()).or_default();
+        let at = history.partition_point(|(t, _)| *t <= since);
+        history.insert(at, (since, status));
+        self
+    }
+
     fn answer(&self, entry: Option<&Option<Timestamp>>, at: Timestamp) -> RevocationStatus {
         match entry {
             Some(Some(since)) if *since <= at => RevocationStatus::Revoked { since: *since },
@@ -119,5 +180,30 @@ impl StatusSource for InMemoryStatus {
 
     fn seal_status(&self, seal_id: &str, at: Timestamp) -> RevocationStatus {
         self.answer(self.seals.get(seal_id), at)
+    }
+
+    fn tracks_licenses(&self) -> bool {
+        !self.licenses.is_empty()
+    }
+
+    fn license_status(&self, id: &LicenseId, at: Timestamp) -> LicenseStanding {
+        match self.licenses.get(id) {
+            Some(history) => standing_at(history.iter().copied(), at),
+            None if self.complete => LicenseStanding::InForce,
+            None => LicenseStanding::Unknown,
+        }
+    }
+}
+
+/// The standing at `at` given a license's status changes, oldest first: the
+/// last change at or before `at`; 有效 before the first.
+pub(crate) fn standing_at(
+    history: impl Iterator<Item = (Timestamp, LicenseStatus)>,
+    at: Timestamp,
+) -> LicenseStanding {
+    let last = history.take_while(|(t, _)| *t <= at).last();
+    match last {
+        None | Some((_, LicenseStatus::Valid)) => LicenseStanding::InForce,
+        Some((since, status)) => LicenseStanding::NotInForce { status, since },
     }
 }

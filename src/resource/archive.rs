@@ -58,7 +58,9 @@ impl ArchiveReport {
 impl<S: LicenseStore> ResourceLibrary<S> {
     /// Archives existing sealed licenses (存量归集) from JSON Lines, one
     /// document per line: each is verified at `at` by the batch verifier (the
-    /// same verdict as single verification); verified licenses are stored in
+    /// same verdict as single verification) with the
+    /// [`document_verifier`](Self::document_verifier) — the licenses are not
+    /// in the store yet, so its status is not asked; verified licenses are stored in
     /// batched transactions. A bad line is rejected with its reason and the
     /// run goes on; identical bytes already stored count as duplicates; a
     /// different license under a stored identifier is reported as a conflict
@@ -72,7 +74,7 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         reader: R,
         at: Timestamp,
     ) -> Result<ArchiveReport, ResourceError> {
-        let batch = BatchVerifier::new(self.verifier.clone());
+        let batch = BatchVerifier::new(self.documents.clone());
         let mut report = ArchiveReport::default();
         let mut pending: Vec<(usize, SignedLicense)> = Vec::with_capacity(STORE_BATCH);
         let mut failure: Option<ResourceError> = None;

@@ -14,20 +14,20 @@
 //! | annotated copies (加注件) | [`annotated_copy`](ResourceLibrary::annotated_copy), [`verify_copy`](ResourceLibrary::verify_copy) |
 //!
 //! **Atomicity.** Every change of the license store is one store
-//! transaction: an issue is one insert (the status of a license without
-//! events is 有效, so the insert is the 新发 record); a status change is one
-//! event; a renewal, change, transfer in or correction is one
+//! transaction: an issue stores the licenses with their 新发 events
+//! ([`LicenseStore::insert_issued`]); a status change is one event; a
+//! renewal, change, transfer in or correction is one
 //! [`LicenseStore::insert_successor`] (the new license and the predecessor's
 //! event together). A refused operation changes nothing. Grants, the use
 //! record, disputes and serial counters live in a [`Ledger`] (in memory by
 //! default), each change of which is a single step after the store's.
 //!
-//! **Status in verification.** The [`Verifier`] checks the seals, the
-//! certificates and the license at the time asked; its status source is
-//! about certificates and seals. The license's own status comes from the
-//! store and is checked after the verifier passes: a suspended license gives
-//! code 2, any other status than 有效 (revoked, cancelled, superseded, …)
-//! code 3, with [`StatusProblem`] saying why.
+//! **Status in verification.** The library's [`Verifier`] asks a
+//! [`StoreStatus`] over the store for the license's status at the time asked
+//! (step `license_status`; certificate and seal revocation still come from
+//! the source the library was given): a suspended license gives code 2, any
+//! other status than 有效 (revoked, cancelled, superseded, …) code 3, a
+//! license the store does not hold code 5, with [`StatusProblem`] saying why.
 //!
 //! **Time is an argument** of every operation: nothing here reads the clock.
 
@@ -47,7 +47,7 @@ pub use ledger::{
 pub use verify::{StatusProblem, VerifyCode, VerifyResult};
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 
@@ -60,8 +60,8 @@ use crate::model::{
     Organisation, SealInfo,
 };
 use crate::sign::Signer;
-use crate::store::{LicenseStore, StatusEvent, limits as store_limits};
-use crate::verify::{Step, Verifier};
+use crate::store::{LicenseStore, StatusEvent, StoreStatus, limits as store_limits};
+use crate::verify::{Failure, Step, Verifier};
 
 /// Longest purpose (用证事由), in characters.
 pub const PURPOSE_CHARS: usize = 200;
@@ -217,9 +217,12 @@ struct Issuer {
 
 /// The resource library over a license store; see the module docs.
 pub struct ResourceLibrary<S: LicenseStore> {
-    store: S,
+    store: Arc<S>,
     types: LicenseTypes,
+    /// The verifier given, with the store as license status source.
     verifier: Verifier,
+    /// The verifier given, unchanged: documents on their own (bulk import).
+    documents: Verifier,
     issuers: HashMap<Uscc, Issuer>,
     serial: SerialPolicy,
     ledger: Box<dyn Ledger>,
@@ -244,18 +247,33 @@ impl<S: LicenseStore> ResourceLibrary<S> {
     /// A library over `store`, registering every type of `verifier`'s catalog
     /// in the store. Issuers are added with [`with_issuer`](Self::with_issuer).
     ///
+    /// The library verifies with `verifier`, its status source extended by
+    /// the store: certificate and seal revocation are still asked of
+    /// `verifier`'s source, license status of the store ([`StoreStatus`]),
+    /// so every verification the library makes — and every verification made
+    /// with [`verifier`](Self::verifier), batch ones included — fails for a
+    /// license that is suspended, revoked or superseded at the time asked.
+    ///
     /// # Errors
     /// [`ResourceError::Store`] when a type cannot be registered (e.g. the
     /// store has another definition of that code and version).
-    pub fn new(store: S, verifier: Verifier) -> Result<ResourceLibrary<S>, ResourceError> {
+    pub fn new(store: S, verifier: Verifier) -> Result<ResourceLibrary<S>, ResourceError>
+    where
+        S: 'static,
+    {
         let types = verifier.license_types().clone();
         for t in types.iter() {
             store.register_type(t)?;
         }
+        let store = Arc::new(store);
+        let status = StoreStatus::new(Arc::clone(&store), verifier.status_source());
+        let documents = verifier.clone();
+        let verifier = verifier.with_shared_status(Arc::new(status));
         Ok(ResourceLibrary {
             store,
             types,
             verifier,
+            documents,
             issuers: HashMap::new(),
             serial: SerialPolicy::default(),
             ledger: Box::new(MemoryLedger::new()),
@@ -321,9 +339,18 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         &self.store
     }
 
-    /// The verifier.
+    /// The library's verifier: the one given, with the store's license
+    /// status ([`StoreStatus`]) — a license fails unless the store holds it in
+    /// force at the time asked.
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
+    }
+
+    /// The verifier given to [`new`](Self::new), unchanged: it checks
+    /// documents on their own (seals, certificates, schema, validity), not
+    /// whether the store holds them; bulk archiving imports with it.
+    pub fn document_verifier(&self) -> &Verifier {
+        &self.documents
     }
 
     /// The catalog of license types.
@@ -541,7 +568,19 @@ impl<S: LicenseStore> ResourceLibrary<S> {
             .into_par_iter()
             .map(|d| self.seal(who, d, at))
             .collect::<Result<_, _>>()?;
-        self.store.insert_batch(&sealed)?;
+        // The 新发 events go in with the licenses, in one transaction.
+        let events = sealed
+            .iter()
+            .map(|doc| {
+                StatusEvent::new(
+                    doc.license().id().clone(),
+                    Operation::Issue,
+                    at,
+                    who.org.code().as_str(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.store.insert_issued(&sealed, &events)?;
         Ok(sealed)
     }
 
@@ -818,7 +857,8 @@ impl<S: LicenseStore> ResourceLibrary<S> {
             .collect())
     }
 
-    /// Verifies `bytes` at `at`, then the license's status in the store.
+    /// Verifies `bytes` at `at` (the license's status included, through the
+    /// store's status source), then that they are the stored license.
     fn judge(
         &self,
         bytes: &[u8],
@@ -833,13 +873,22 @@ impl<S: LicenseStore> ResourceLibrary<S> {
                     && decoded
                         .as_ref()
                         .is_some_and(|d| d.license().valid_from() > Date::at(at));
-                let code = if not_yet {
-                    VerifyCode::NotActivated
-                } else {
-                    VerifyCode::Invalid
+                let (code, problem) = match rejected.failure() {
+                    _ if not_yet => (VerifyCode::NotActivated, None),
+                    Failure::LicenseNotInForce { status, .. } => (
+                        if *status == LicenseStatus::Suspended {
+                            VerifyCode::TemporarilyInvalid
+                        } else {
+                            VerifyCode::Invalid
+                        },
+                        Some(StatusProblem::Status(*status)),
+                    ),
+                    Failure::LicenseStatusUnknown { .. } => (VerifyCode::NotFound, None),
+                    _ => (VerifyCode::Invalid, None),
                 };
                 let mut r = VerifyResult::code_only(code, id.clone());
                 r.report = Some(rejected.report().clone());
+                r.problem = problem;
                 if let Some(id) = &id {
                     r.status = self.store.entry(id)?.map(|e| e.status());
                     r.under_review = self.open_disputes(id)?;
@@ -864,18 +913,6 @@ impl<S: LicenseStore> ResourceLibrary<S> {
                 if !same {
                     r.code = VerifyCode::Invalid;
                     r.problem = Some(StatusProblem::DiffersFromStored);
-                    return Ok(r);
-                }
-                match entry.status() {
-                    LicenseStatus::Valid => {}
-                    LicenseStatus::Suspended => {
-                        r.code = VerifyCode::TemporarilyInvalid;
-                        r.problem = Some(StatusProblem::Status(entry.status()));
-                    }
-                    other => {
-                        r.code = VerifyCode::Invalid;
-                        r.problem = Some(StatusProblem::Status(other));
-                    }
                 }
                 Ok(r)
             }

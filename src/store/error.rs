@@ -125,6 +125,17 @@ pub enum StoreError {
         /// The event's operation.
         operation: Operation,
     },
+    /// An event given to
+    /// [`insert_issued`](crate::LicenseStore::insert_issued) is not the 新发
+    /// (issue) event of its license (another operation, another license, or
+    /// not one event per license).
+    #[error("license {id}: an issued license needs its own 新发 event, found {operation}")]
+    NotIssue {
+        /// The license concerned.
+        id: LicenseId,
+        /// The event's operation.
+        operation: Operation,
+    },
     /// The store was opened with an invalid setting.
     #[error("invalid store configuration: {reason}")]
     Config {

@@ -155,9 +155,11 @@ impl RecordedEvent {
 /// | 11 撤销 withdraw | 有效, 暂扣, 失效, 办理转出 | 撤销 |
 /// | 12 吊销 revoke | 有效, 暂扣 | 吊销 |
 ///
-/// 注销, 撤销 and 吊销 are final. Operations that issue a license (01 新发, 02
-/// 延续, 08 转入, 09 变更, 13 更正) are not events on a stored license: they
-/// make a new license (linked to its predecessor), which is inserted.
+/// 注销, 撤销 and 吊销 are final. Operations that issue a license are not
+/// status changes: 01 新发 is a license's first event, recorded with it by
+/// [`LicenseStore::insert_issued`](crate::LicenseStore::insert_issued); 02
+/// 延续, 08 转入, 09 变更 and 13 更正 make a new license linked to its
+/// predecessor ([`superseded_after`]).
 pub fn status_after(from: LicenseStatus, operation: Operation) -> Option<LicenseStatus> {
     use LicenseStatus as S;
     use Operation as O;

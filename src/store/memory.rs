@@ -331,6 +331,41 @@ impl LicenseStore for MemoryStore {
         Ok(status)
     }
 
+    fn insert_issued(
+        &self,
+        licenses: &[SignedLicense],
+        events: &[StatusEvent],
+    ) -> Result<(), StoreError> {
+        crate::store::check_issued(licenses, events)?;
+        let mut m = self.write();
+        for doc in licenses {
+            let l = doc.license();
+            let code = l.type_code();
+            if m.types
+                .range((*code, 0)..=(*code, u16::MAX))
+                .next()
+                .is_none()
+            {
+                return Err(StoreError::UnknownType { code: *code });
+            }
+            if m.licenses.contains_key(l.id().as_str()) {
+                return Err(StoreError::Conflict { id: l.id().clone() });
+            }
+        }
+        for (doc, event) in licenses.iter().zip(events) {
+            let l = doc.license();
+            m.licenses.insert(
+                l.id().as_str().to_owned(),
+                Record {
+                    bytes: doc.as_bytes().to_vec(),
+                    entry: CatalogEntry::new(l, LicenseStatus::Valid),
+                    events: vec![RecordedEvent::new(1, event.clone(), LicenseStatus::Valid)],
+                },
+            );
+        }
+        Ok(())
+    }
+
     fn events(&self, id: &LicenseId) -> Result<Vec<RecordedEvent>, StoreError> {
         Ok(self
             .read()

@@ -53,6 +53,7 @@ mod postgres;
 mod retry;
 mod sql;
 mod sqlite;
+mod status;
 
 pub use error::{BackendError, StoreError};
 pub use event::{RecordedEvent, StatusEvent, status_after, superseded_after};
@@ -63,11 +64,12 @@ pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
+pub use status::StoreStatus;
 
 use crate::catalog::{CatalogEntry, LicenseTypes, Page, Query};
 use crate::document::SignedLicense;
 use crate::ids::{LicenseId, LicenseTypeCode};
-use crate::model::{LicenseStatus, LicenseType};
+use crate::model::{LicenseStatus, LicenseType, Operation};
 
 /// The schema version this library writes. Opening a store whose schema is
 /// newer fails with [`StoreError::SchemaTooNew`]; an older one is migrated.
@@ -206,6 +208,29 @@ pub trait LicenseStore: Send + Sync {
         })
     }
 
+    /// Stores newly issued licenses (新发) with their issue events, in one
+    /// transaction: `events[i]` is the [`Operation::Issue`] event of
+    /// `licenses[i]` and becomes that license's first status event (status
+    /// 有效). Every identifier must be new. All of it is stored, or nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::NotIssue`] when the events are not one 新发 event per
+    /// license, in order; [`StoreError::Conflict`] when an identifier is
+    /// already stored (even with the same bytes) or given twice; and those of
+    /// [`insert_batch`](Self::insert_batch). The default implementation
+    /// refuses with [`StoreError::Config`]: a backend must do this atomically
+    /// or not at all.
+    fn insert_issued(
+        &self,
+        licenses: &[SignedLicense],
+        events: &[StatusEvent],
+    ) -> Result<(), StoreError> {
+        check_issued(licenses, events)?;
+        Err(StoreError::Config {
+            reason: "this backend cannot record issue events atomically",
+        })
+    }
+
     /// Refreshes the statistics the database plans queries with: call it
     /// after a bulk load (存量归集), so directory queries keep their
     /// index-ordered plans. SQLite runs `ANALYZE` (sampled), PostgreSQL
@@ -256,6 +281,38 @@ pub trait LicenseStore: Send + Sync {
     fn types(&self) -> Result<LicenseTypes, StoreError> {
         Ok(self.license_types()?.into_iter().collect())
     }
+}
+
+/// Checks that `events` are the 新发 events of `licenses`, one each, in
+/// order, and that no identifier is given twice; shared by every backend.
+pub(crate) fn check_issued(
+    licenses: &[SignedLicense],
+    events: &[StatusEvent],
+) -> Result<(), StoreError> {
+    memory::check_batch_len(licenses.len())?;
+    let mut seen = std::collections::HashSet::with_capacity(licenses.len());
+    for (i, doc) in licenses.iter().enumerate() {
+        let id = doc.license().id();
+        match events.get(i) {
+            Some(e) if e.operation() == Operation::Issue && e.license() == id => {}
+            other => {
+                return Err(StoreError::NotIssue {
+                    id: id.clone(),
+                    operation: other.map_or(Operation::Issue, StatusEvent::operation),
+                });
+            }
+        }
+        if !seen.insert(id.as_str()) {
+            return Err(StoreError::Conflict { id: id.clone() });
+        }
+    }
+    if let Some(extra) = events.get(licenses.len()) {
+        return Err(StoreError::NotIssue {
+            id: extra.license().clone(),
+            operation: extra.operation(),
+        });
+    }
+    Ok(())
 }
 
 /// Checks that `successor` succeeds the license of `event` by an operation

@@ -17,7 +17,7 @@ use crate::catalog::{CatalogEntry, Page, Query};
 use crate::date::Timestamp;
 use crate::document::SignedLicense;
 use crate::ids::{LicenseId, LicenseTypeCode};
-use crate::model::{LicenseStatus, LicenseType};
+use crate::model::{LicenseStatus, LicenseType, Operation};
 use crate::store::memory::{
     NextStatus, check_attachment_len, check_batch_len, next_status, next_superseded,
 };
@@ -26,7 +26,7 @@ use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::sqlite::event_from_columns;
 use crate::store::{
     BackendError, Inserted, LicenseStore, PostgresLedger, RecordedEvent, STORE_SCHEMA_VERSION,
-    StatusEvent, StoreError, check_successor, limits,
+    StatusEvent, StoreError, check_issued, check_successor, limits,
 };
 
 /// Licenses per multi-row INSERT (16 parameters each, well under 65535).
@@ -662,6 +662,46 @@ impl LicenseStore for PostgresStore {
                 });
             }
             Ok(status)
+        })
+    }
+
+    fn insert_issued(
+        &self,
+        licenses: &[SignedLicense],
+        events: &[StatusEvent],
+    ) -> Result<(), StoreError> {
+        check_issued(licenses, events)?;
+        if licenses.is_empty() {
+            return Ok(());
+        }
+        let rows = sql::rows(licenses);
+        let ids: Vec<&str> = events.iter().map(|e| e.license().as_str()).collect();
+        let ats: Vec<i64> = events.iter().map(|e| e.at().unix()).collect();
+        let actors: Vec<&str> = events.iter().map(StatusEvent::actor).collect();
+        let reasons: Vec<Option<&str>> = events.iter().map(StatusEvent::reason).collect();
+        let issue = Operation::Issue.code();
+        let valid = LicenseStatus::Valid.code();
+        self.write(|tx, statements| {
+            for (outcome, doc) in insert_rows(tx, statements, &rows, licenses)?
+                .iter()
+                .zip(licenses)
+            {
+                if *outcome != Inserted::New {
+                    return Err(StoreError::Conflict {
+                        id: doc.license().id().clone(),
+                    });
+                }
+            }
+            // Each license is new in this transaction: its 新发 is event 1.
+            tx.execute(
+                "INSERT INTO status_events \
+                 (license_id, seq, at, actor, operation, status, reason) \
+                 SELECT l, 1, a, w, $4, $5, r \
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $6::text[]) AS t(l, a, w, r)",
+                &[&ids, &ats, &actors, &issue, &valid, &reasons],
+            )
+            .map_err(pg_err)?;
+            Ok(())
         })
     }
 

@@ -24,7 +24,7 @@ use crate::store::memory::{
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::{
     BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, SqliteLedger,
-    StatusEvent, StoreError, check_successor, limits,
+    StatusEvent, StoreError, check_issued, check_successor, limits,
 };
 
 /// Idle read connections kept open.
@@ -595,6 +595,48 @@ impl LicenseStore for SqliteStore {
                 });
             }
             Ok(status)
+        })
+    }
+
+    fn insert_issued(
+        &self,
+        licenses: &[SignedLicense],
+        events: &[StatusEvent],
+    ) -> Result<(), StoreError> {
+        check_issued(licenses, events)?;
+        if licenses.is_empty() {
+            return Ok(());
+        }
+        let rows = sql::rows(licenses);
+        self.write(|tx| {
+            for (outcome, doc) in insert_rows(tx, &rows, licenses)?.iter().zip(licenses) {
+                if *outcome != Inserted::New {
+                    return Err(StoreError::Conflict {
+                        id: doc.license().id().clone(),
+                    });
+                }
+            }
+            // Each license is new in this transaction: its 新发 is event 1.
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO status_events \
+                     (license_id, seq, at, actor, operation, status, reason) \
+                     VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(sql_err)?;
+            for e in events {
+                insert
+                    .execute(rusqlite::params![
+                        e.license().as_str(),
+                        e.at().unix(),
+                        e.actor(),
+                        e.operation().code(),
+                        LicenseStatus::Valid.code(),
+                        e.reason(),
+                    ])
+                    .map_err(sql_err)?;
+            }
+            Ok(())
         })
     }
 

@@ -27,7 +27,9 @@ use crate::document::{
 use crate::ids::Uscc;
 use crate::seal::{SEAL_CONTEXT, Seal};
 use crate::sign::{PublicKey, ed25519};
-use crate::status::{InMemoryStatus, RevocationStatus, StatusSource, UnknownStatus};
+use crate::status::{
+    InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource, UnknownStatus,
+};
 use crate::trust::TrustedKeys;
 
 /// Options of a [`Verifier`]. Every check runs; options only set limits.
@@ -98,7 +100,7 @@ impl Rejected {
     /// The rejection of a document that does not decode.
     pub(crate) fn from_decode(e: crate::error::DecodeError) -> Rejected {
         Rejected {
-            report: Report::new(Err(decode_failure(e)), true),
+            report: Report::new(Err(decode_failure(e)), true, true),
         }
     }
 
@@ -215,6 +217,11 @@ impl Verifier {
         self
     }
 
+    /// The status source asked (revocation, and license status when it keeps it).
+    pub fn status_source(&self) -> Arc<dyn StatusSource> {
+        Arc::clone(&self.status)
+    }
+
     /// What to do when the status source does not know a certificate or seal.
     pub fn with_unknown_status(mut self, policy: UnknownStatus) -> Verifier {
         self.id = next_id();
@@ -296,7 +303,7 @@ impl Verifier {
             Some(f) => {
                 let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
                 Err(Rejected {
-                    report: Report::new(Err(f), sealed),
+                    report: Report::new(Err(f), sealed, self.status.tracks_licenses()),
                 })
             }
         }
@@ -310,7 +317,7 @@ impl Verifier {
     ) -> Result<Verified<SignedLicense>, Rejected> {
         let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
         let result = self.check(&doc, at, work);
-        let report = Report::new(result, sealed);
+        let report = Report::new(result, sealed, self.status.tracks_licenses());
         if report.passed() {
             Ok(Verified {
                 value: doc,
@@ -468,7 +475,33 @@ impl Verifier {
 
         // One organisation throughout.
         self.organisation(doc, &orgs)
-            .map_err(|f| (Step::Organisation, f))
+            .map_err(|f| (Step::Organisation, f))?;
+
+        // The license's status at the verification time.
+        if self.status.tracks_licenses() {
+            let id = license.id();
+            match self.status.license_status(id, at) {
+                LicenseStanding::InForce => {}
+                LicenseStanding::NotInForce { status, since } => {
+                    return Err((
+                        Step::LicenseStatus,
+                        Failure::LicenseNotInForce {
+                            id: id.clone(),
+                            status,
+                            since,
+                        },
+                    ));
+                }
+                _ if matches!(self.unknown, UnknownStatus::DangerAccept(_)) => {}
+                _ => {
+                    return Err((
+                        Step::LicenseStatus,
+                        Failure::LicenseStatusUnknown { id: id.clone() },
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn chain(

@@ -5,8 +5,9 @@ use core::fmt;
 use crate::cert::ChainError;
 use crate::date::{Date, Timestamp};
 use crate::error::DecodeError;
+use crate::ids::LicenseId;
 use crate::ids::{LicenseTypeCode, Uscc};
-use crate::model::{SchemaError, hex};
+use crate::model::{LicenseStatus, SchemaError, hex};
 
 /// A named verification step, in the order they run: the GB/T 38540
 /// verification order (解析 → 签章值 → 签章人证书属于印章 → 制章签名 → 制章证书 →
@@ -45,6 +46,10 @@ pub enum Step {
     /// signer certificate belongs to its seal's holder, the printed sealing
     /// information matches (主体一致).
     Organisation,
+    /// The license is in force (有效) at the verification time according to
+    /// the status source — not suspended, revoked, cancelled, superseded, …
+    /// (证照状态). Not applicable when the source keeps no license status.
+    LicenseStatus,
 }
 
 impl Step {
@@ -62,6 +67,7 @@ impl Step {
         Step::Schema,
         Step::Validity,
         Step::Organisation,
+        Step::LicenseStatus,
     ];
 
     /// snake_case name.
@@ -79,6 +85,7 @@ impl Step {
             Step::Schema => "schema",
             Step::Validity => "license_validity",
             Step::Organisation => "organisation",
+            Step::LicenseStatus => "license_status",
         }
     }
 
@@ -303,6 +310,23 @@ pub enum Failure {
         /// The verification time.
         at: Timestamp,
     },
+    /// The license is not in force at the verification time.
+    #[error("license {id} is not in force: {status} since {since}")]
+    LicenseNotInForce {
+        /// The license.
+        id: LicenseId,
+        /// Its status then.
+        status: LicenseStatus,
+        /// Since when.
+        since: Timestamp,
+    },
+    /// The status source keeps license status but does not know this license
+    /// (and unknown status is denied).
+    #[error("status of license {id} is unknown")]
+    LicenseStatusUnknown {
+        /// The license.
+        id: LicenseId,
+    },
 }
 
 /// The outcome of one step.
@@ -315,7 +339,8 @@ pub enum Outcome {
     Failed(Failure),
     /// The step did not run because an earlier one failed.
     NotRun,
-    /// Nothing to check: a seal step on a license signed with raw keys only.
+    /// Nothing to check: a seal step on a license signed with raw keys only,
+    /// or the license status step without a source that keeps license status.
     NotApplicable,
 }
 
@@ -348,7 +373,7 @@ pub struct Report {
 impl Report {
     /// A report where `failed_at` (if any) failed with `failure`, earlier steps
     /// passed and later ones did not run.
-    pub(crate) fn new(result: Result<(), (Step, Failure)>, sealed: bool) -> Report {
+    pub(crate) fn new(result: Result<(), (Step, Failure)>, sealed: bool, tracked: bool) -> Report {
         let mut failure = result.err();
         let mut failed = false;
         let checks = Step::ALL
@@ -356,7 +381,9 @@ impl Report {
             .map(|&step| {
                 let outcome = if failed {
                     Outcome::NotRun
-                } else if !sealed && step.is_seal_step() {
+                } else if (!sealed && step.is_seal_step())
+                    || (!tracked && step == Step::LicenseStatus)
+                {
                     Outcome::NotApplicable
                 } else {
                     match failure.take_if(|(s, _)| *s == step) {
@@ -404,6 +431,9 @@ impl fmt::Display for Report {
                 Outcome::Passed => writeln!(f, "  [pass] {}", c.step)?,
                 Outcome::Failed(why) => writeln!(f, "  [FAIL] {}: {why}", c.step)?,
                 Outcome::NotRun => writeln!(f, "  [ -- ] {} (not run)", c.step)?,
+                Outcome::NotApplicable if c.step == Step::LicenseStatus => {
+                    writeln!(f, "  [ na ] {} (no license status source)", c.step)?;
+                }
                 Outcome::NotApplicable => writeln!(f, "  [ na ] {} (no seal)", c.step)?,
             }
         }

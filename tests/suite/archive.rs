@@ -4,7 +4,7 @@ use crate::fixtures::*;
 use crate::seal::*;
 use elicense::*;
 
-fn library<S: LicenseStore>(store: S) -> ResourceLibrary<S> {
+fn library<S: LicenseStore + 'static>(store: S) -> ResourceLibrary<S> {
     ResourceLibrary::new(store, seal_verifier()).unwrap()
 }
 
@@ -31,7 +31,7 @@ fn jsonl(docs: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn archive_scenario<S: LicenseStore>(store: S) {
+fn archive_scenario<S: LicenseStore + 'static>(store: S) {
     let lib = library(store);
     let good: Vec<SignedLicense> = (0..2_500).map(sealed).collect();
     let mut lines: Vec<Vec<u8>> = good.iter().map(|d| d.as_bytes().to_vec()).collect();

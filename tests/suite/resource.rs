@@ -8,7 +8,7 @@ use crate::fixtures::*;
 use crate::seal::{cert, key, org_a, org_b, seal_a, seal_verifier};
 use elicense::*;
 
-fn library<S: LicenseStore>(store: S) -> ResourceLibrary<S> {
+fn library<S: LicenseStore + 'static>(store: S) -> ResourceLibrary<S> {
     let sealer = Sealer::new(
         seal_a(),
         cert("signer_a"),
@@ -48,7 +48,7 @@ fn purpose() -> Purpose {
 }
 
 /// Every operation, in order, on one backend.
-fn full_lifecycle<S: LicenseStore>(store: S) {
+fn full_lifecycle<S: LicenseStore + 'static>(store: S) {
     let lib = library(store);
     let t0 = ts(ISSUED);
     let at = ts(LATER);
@@ -60,6 +60,21 @@ fn full_lifecycle<S: LicenseStore>(store: S) {
     assert_eq!(id1.version(), 1);
     let second = lib.issue(&bureau(), request(), t0).unwrap();
     assert_eq!(second.license().id().serial(), "0000000002");
+    // The 新发 event went in with the license.
+    let events = lib.store().events(&id1).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event().operation(), Operation::Issue);
+    assert_eq!(events[0].event().at(), t0);
+    assert_eq!(events[0].event().actor(), bureau().as_str());
+    assert_eq!(events[0].status(), LicenseStatus::Valid);
+    // The license status step ran, against the store.
+    let report = lib.verify_id(&id1, at).unwrap().report().unwrap().clone();
+    assert!(
+        report
+            .checks()
+            .iter()
+            .any(|c| c.step() == Step::LicenseStatus && c.outcome() == &Outcome::Passed)
+    );
     assert_eq!(lib.verify_id(&id1, at).unwrap().code(), VerifyCode::Valid);
     assert_eq!(VerifyCode::Valid.code(), 0);
     assert_eq!(
@@ -115,10 +130,43 @@ fn full_lifecycle<S: LicenseStore>(store: S) {
         ts("2025-07-01T00:00:00Z"),
     )
     .unwrap();
+    let r = lib.verify_id(&id1, at).unwrap();
+    assert_eq!(r.code(), VerifyCode::TemporarilyInvalid);
+    // Through the status source: the report names the license status step.
+    assert_eq!(r.failed_step(), Some(Step::LicenseStatus));
     assert_eq!(
-        lib.verify_id(&id1, at).unwrap().code(),
-        VerifyCode::TemporarilyInvalid
+        r.status_problem(),
+        Some(&StatusProblem::Status(LicenseStatus::Suspended))
     );
+    assert!(matches!(
+        r.report().unwrap().failure(),
+        Some((
+            Step::LicenseStatus,
+            Failure::LicenseNotInForce {
+                status: LicenseStatus::Suspended,
+                ..
+            }
+        ))
+    ));
+    // At an instant before the suspension it was in force.
+    assert_eq!(
+        lib.verify_id(&id1, ts("2025-06-30T00:00:00Z"))
+            .unwrap()
+            .code(),
+        VerifyCode::Valid
+    );
+    // The library's verifier carries the store's status everywhere, batch
+    // included (same verdict as single); the document verifier does not.
+    let batch = BatchVerifier::new(lib.verifier().clone());
+    let docs = [v1.as_bytes(), second.as_bytes()];
+    let outcomes = batch.verify_slice(&docs, at);
+    assert_eq!(outcomes[0].failed_step(), Some(Step::LicenseStatus));
+    assert_eq!(
+        outcomes[0].result().as_ref().unwrap_err(),
+        &lib.verifier().verify(v1.as_bytes(), at).unwrap_err()
+    );
+    assert!(outcomes[1].is_valid());
+    assert!(lib.document_verifier().verify(v1.as_bytes(), at).is_ok());
     assert_eq!(
         lib.suspend(&id1, "x", "again", ts("2025-07-02T00:00:00Z")),
         Err(ResourceError::Transition {

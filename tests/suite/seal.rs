@@ -210,7 +210,8 @@ fn a_sealed_license_passes_every_step_in_order() {
         v.report()
             .checks()
             .iter()
-            .all(|c| c.outcome() == &Outcome::Passed),
+            .all(|c| c.outcome() == &Outcome::Passed
+                || (c.step() == Step::LicenseStatus && c.outcome() == &Outcome::NotApplicable)),
         "{}",
         v.report()
     );

@@ -33,6 +33,7 @@ macro_rules! conformance {
             case!(queries_and_pagination);
             case!(keyset_pages_are_stable);
             case!(status_events);
+            case!(issued_with_events);
             case!(attachments);
             case!(corrupted_document);
             case!(migrations);
@@ -531,6 +532,134 @@ fn status_events(b: &dyn Backend) {
     );
     // The document itself never changes.
     assert_eq!(s.document(&id).unwrap().unwrap(), a.as_bytes());
+}
+
+fn issued_with_events(b: &dyn Backend) {
+    use std::sync::Arc;
+    let s = setup(b);
+    let issue = |doc: &SignedLicense| {
+        StatusEvent::new(
+            doc.license().id().clone(),
+            Operation::Issue,
+            ts("2025-05-22T02:00:00Z"),
+            "上城区市场监管局",
+        )
+        .unwrap()
+    };
+    let (a, c) = (simple(1), simple(2));
+    let stored = |id: &LicenseId| s.entry(id).unwrap().is_some();
+
+    // Refusals store nothing.
+    let wrong_op = StatusEvent::new(
+        a.license().id().clone(),
+        Operation::Suspend,
+        ts("2025-05-22T02:00:00Z"),
+        "x",
+    )
+    .unwrap();
+    assert_eq!(
+        s.insert_issued(&[a.clone(), c.clone()], &[wrong_op, issue(&c)]),
+        Err(StoreError::NotIssue {
+            id: a.license().id().clone(),
+            operation: Operation::Suspend
+        })
+    );
+    assert!(matches!(
+        s.insert_issued(&[a.clone(), c.clone()], &[issue(&a)]),
+        Err(StoreError::NotIssue { .. })
+    ));
+    assert!(matches!(
+        s.insert_issued(std::slice::from_ref(&a), &[issue(&c)]),
+        Err(StoreError::NotIssue { .. })
+    ));
+    assert!(matches!(
+        s.insert_issued(std::slice::from_ref(&a), &[issue(&a), issue(&c)]),
+        Err(StoreError::NotIssue { .. })
+    ));
+    assert!(matches!(
+        s.insert_issued(&[a.clone(), a.clone()], &[issue(&a), issue(&a)]),
+        Err(StoreError::Conflict { .. })
+    ));
+    let old = simple(3);
+    s.insert(&old).unwrap();
+    assert!(matches!(
+        s.insert_issued(&[a.clone(), old.clone()], &[issue(&a), issue(&old)]),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(!stored(a.license().id()) && !stored(c.license().id()));
+    assert!(s.events(a.license().id()).unwrap().is_empty());
+    assert!(s.events(old.license().id()).unwrap().is_empty());
+
+    // Issued: the license and its 新发 event, together.
+    s.insert_issued(&[a.clone(), c.clone()], &[issue(&a), issue(&c)])
+        .unwrap();
+    let id = a.license().id().clone();
+    assert_eq!(s.document(&id).unwrap().unwrap(), a.as_bytes());
+    let events = s.events(&id).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].seq(), events[0].status()),
+        (1, LicenseStatus::Valid)
+    );
+    assert_eq!(events[0].event(), &issue(&a));
+    assert_eq!(
+        s.entry(&id).unwrap().unwrap().status(),
+        LicenseStatus::Valid
+    );
+    // 新发 is the first event only; later events follow it.
+    assert!(matches!(
+        s.record_event(
+            &StatusEvent::new(
+                id.clone(),
+                Operation::Issue,
+                ts("2026-01-01T00:00:00Z"),
+                "x"
+            )
+            .unwrap()
+        ),
+        Err(StoreError::Transition { .. })
+    ));
+    assert_eq!(
+        s.record_event(
+            &StatusEvent::new(
+                id.clone(),
+                Operation::Suspend,
+                ts("2026-01-10T00:00:00Z"),
+                "x"
+            )
+            .unwrap()
+        )
+        .unwrap(),
+        LicenseStatus::Suspended
+    );
+    assert_eq!(s.events(&id).unwrap()[1].seq(), 2);
+
+    // The store as a status source: the standing at each instant.
+    let status = StoreStatus::new(
+        b.store(),
+        Arc::new(InMemoryStatus::complete_revocation_list()),
+    );
+    assert!(status.tracks_licenses());
+    assert_eq!(
+        status.license_status(&id, ts("2025-12-31T00:00:00Z")),
+        LicenseStanding::InForce
+    );
+    assert_eq!(
+        status.license_status(&id, ts("2026-01-10T00:00:00Z")),
+        LicenseStanding::NotInForce {
+            status: LicenseStatus::Suspended,
+            since: ts("2026-01-10T00:00:00Z")
+        }
+    );
+    // Archived without events: in force; not stored: unknown.
+    assert_eq!(
+        status.license_status(old.license().id(), ts("2026-01-10T00:00:00Z")),
+        LicenseStanding::InForce
+    );
+    assert_eq!(
+        status.license_status(&other_id("0000000099"), ts("2026-01-10T00:00:00Z")),
+        LicenseStanding::Unknown
+    );
 }
 
 fn sha(bytes: &[u8]) -> [u8; 32] {
