@@ -151,6 +151,14 @@ fn main() -> Res<()> {
         "湖南省市场监督管理局",
         "4300000000001",
     )?;
+    // Annotated copies are sealed with B's second seal (a 加注件 seal).
+    let (_, copy_sealer) = sealer(
+        &maker,
+        pki!("signer_b.cert.pem"),
+        pki!("signer_b.key.pem"),
+        "湖南省市场监督管理局",
+        "4300000000002",
+    )?;
     let types = LicenseTypes::builtin();
     let verifier = Verifier::new(types.clone())
         .with_trust_anchors(TrustAnchors::new().with(Certificate::from_pem(pki!("root.cert.pem"))?))
@@ -163,7 +171,7 @@ fn main() -> Res<()> {
         .with_ledger(Box::new(ledger))
         .with_issuer(org_a.clone(), "330102".parse()?, sealer_a)?
         .with_issuer(org_b.clone(), "430000".parse()?, sealer_b)?
-        .with_copy_maker(org_b.clone(), Box::new(SigningKey::from_seed(&[0x42; 32])));
+        .with_copy_maker(copy_sealer);
 
     // Issue N licenses in batches of 10,000 (one transaction each), 9 in 10 by A.
     let issued_at = Timestamp::parse("2025-06-01T02:00:00Z")?;

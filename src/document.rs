@@ -427,6 +427,36 @@ impl SignedLicense {
         self.with_entry(entry)
     }
 
+    /// Adds a seal signature by `sealer` carrying `property` (instead of the
+    /// sealer's own) as its property info.
+    pub(crate) fn add_seal_with_property<S: Signer>(
+        &self,
+        sealer: &Sealer<S>,
+        property: &str,
+        signed_at: Timestamp,
+    ) -> Result<SignedLicense, SignError> {
+        let entry = make_signature(
+            self.license_bytes(),
+            &sealer.signer,
+            Some((&sealer.seal, &sealer.cert, &sealer.chain)),
+            Some(property),
+            signed_at,
+        )?;
+        self.with_entry(entry)
+    }
+
+    /// The document without its last signature: being canonical, exactly the
+    /// bytes it had before that signature was added. `None` for a document
+    /// with one signature.
+    pub(crate) fn without_last_signature(&self) -> Option<SignedLicense> {
+        let (_, rest) = self.signatures.split_last()?;
+        if rest.is_empty() {
+            return None;
+        }
+        let entries: Vec<Entry<'_>> = rest.iter().map(Entry::from).collect();
+        assemble(self.license_bytes(), &entries).ok()
+    }
+
     fn with_entry(&self, entry: Entry<'_>) -> Result<SignedLicense, SignError> {
         let max = DecodeLimits::default().max_signatures;
         if self.signatures.len() >= max {
@@ -666,6 +696,21 @@ impl<S: Signer> Sealer<S> {
     /// The seal.
     pub fn seal(&self) -> &Seal {
         &self.seal
+    }
+
+    /// The same sealer behind a boxed signer (the form the resource library
+    /// keeps).
+    pub fn boxed(self) -> Sealer<Box<dyn Signer>>
+    where
+        S: 'static,
+    {
+        Sealer {
+            seal: self.seal,
+            cert: self.cert,
+            chain: self.chain,
+            signer: Box::new(self.signer),
+            property: self.property,
+        }
     }
 
     /// The signing certificate.

@@ -538,30 +538,83 @@ pub fn small_decoders(data: &[u8]) {
     }
 }
 
-/// Arbitrary bytes as an annotated copy (加注件) presented to a library with a
-/// copy maker: never panics, and only a copy the maker signed can verify.
+/// The certificates and keys (PEM) an annotated-copy fuzz target sets its
+/// library up with: a trust anchor, a seal maker, and the copy maker's
+/// signing certificate (with its key and issuing CA).
+#[derive(Debug, Clone, Copy)]
+pub struct CopyPki<'a> {
+    /// Trust anchor.
+    pub root: &'a str,
+    /// Seal maker certificate.
+    pub seal_maker_cert: &'a str,
+    /// Seal maker key (PKCS#8).
+    pub seal_maker_key: &'a str,
+    /// Copy maker's signing certificate (its organisation holds the seal).
+    pub signer_cert: &'a str,
+    /// Its key (PKCS#8).
+    pub signer_key: &'a str,
+    /// The signing certificate's issuing CA.
+    pub signer_ca: &'a str,
+}
+
+/// Arbitrary bytes as an annotated copy (加注件) presented to a library whose
+/// copy maker seals with a real seal: never panics, and nothing verifies (the
+/// library holds no license, and only the maker's seal can make a copy).
 #[expect(clippy::panic, reason = "a fuzz property violation must abort")]
-pub fn annotated_copy(data: &[u8]) {
+pub fn annotated_copy(data: &[u8], pki: &CopyPki<'_>) {
+    use crate::cert::{Certificate, TrustAnchors};
     use crate::resource::{CopyCheck, Purpose, ResourceLibrary};
-    let (Ok(maker), Ok(user), Ok(purpose)) = (
-        "11330105002500287C"
-            .parse::<crate::ids::Uscc>()
-            .map_err(|_| ())
-            .and_then(|u| crate::model::Organisation::new("copy maker", u).map_err(|_| ())),
+    use crate::seal::{PictureType, SealCertRef, SealMaker, SealPicture, SealSpec, SealType};
+    use crate::sign::{Signer, SigningKey};
+
+    let ts = |s: &str| crate::Timestamp::parse(s).ok();
+    let made = (|| {
+        let signer = Certificate::from_pem(pki.signer_cert).ok()?;
+        let org = crate::model::Organisation::new("copy maker", *signer.organization()?).ok()?;
+        let maker = SealMaker::new(
+            Certificate::from_pem(pki.seal_maker_cert).ok()?,
+            vec![],
+            SigningKey::from_pkcs8_pem(pki.seal_maker_key).ok()?,
+        )
+        .ok()?;
+        let seal = maker
+            .make(SealSpec {
+                vendor: "elicense-fuzz".into(),
+                id: "copy-seal".into(),
+                seal_type: SealType::OfficialName,
+                name: "加注件专用章".into(),
+                holder: org,
+                certs: vec![SealCertRef::Certificate(signer.clone())],
+                created_at: ts("2024-06-01T00:00:00Z")?,
+                valid_from: ts("2024-06-01T00:00:00Z")?,
+                valid_to: ts("2029-06-01T00:00:00Z")?,
+                picture: SealPicture::new(PictureType::Png, b"\x89PNG\r\n\x1a\n".to_vec(), 40, 40)
+                    .ok()?,
+                extensions: vec![],
+            })
+            .ok()?;
+        let key: Box<dyn Signer> = Box::new(SigningKey::from_pkcs8_pem(pki.signer_key).ok()?);
+        let sealer = crate::Sealer::new(
+            seal,
+            signer,
+            vec![Certificate::from_pem(pki.signer_ca).ok()?],
+            key,
+        )
+        .ok()?;
+        let verifier = crate::Verifier::new(crate::LicenseTypes::builtin())
+            .with_trust_anchors(TrustAnchors::new().with(Certificate::from_pem(pki.root).ok()?))
+            .with_status(crate::InMemoryStatus::complete_revocation_list());
+        let lib = ResourceLibrary::new(crate::store::MemoryStore::new(), verifier).ok()?;
+        Some(lib.with_copy_maker(sealer))
+    })();
+    let (Some(lib), Ok(user), Ok(purpose), Some(at)) = (
+        made,
         "91350100M000100Y43".parse::<crate::ids::Uscc>(),
         Purpose::new("办理贷款"),
+        ts("2026-03-01T00:00:00Z"),
     ) else {
-        panic!("fixed inputs must parse");
+        panic!("fixed inputs must build a library");
     };
-    let key = crate::sign::SigningKey::from_seed(&[0x42; 32]);
-    let Ok(lib) = ResourceLibrary::new(
-        crate::store::MemoryStore::new(),
-        crate::Verifier::new(crate::LicenseTypes::new()),
-    ) else {
-        panic!("an empty library must build");
-    };
-    let lib = lib.with_copy_maker(maker, Box::new(key));
-    let at = crate::Timestamp::from_unix(1_772_323_200).unwrap_or(crate::Timestamp::MIN);
     if let Ok(CopyCheck::Valid(_)) = lib.verify_copy(data, &purpose, &user, at) {
         panic!("a copy nobody made verified");
     }

@@ -1,33 +1,36 @@
 //! Annotated copies (加注件): a copy of a sealed license made for one purpose
-//! and one user, valid until a time, signed by the library's copy maker.
+//! and one user, valid until a time, sealed by the library's copy maker.
 //!
-//! Wire form: `{"copy":"<payload>","sig":"<base64>"}` where the payload is a
-//! JSON text (kept as a string, so the signed bytes are exactly what is
-//! carried) and the signature is Ed25519 over
-//! `"elicense/1/copy\0" ‖ payload` under the copy maker's key.
-
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+//! A copy is the stored sealed license with one more seal signature (签章),
+//! by the copy maker's GB/T 38540 seal, over the same license bytes. The
+//! annotation is that signature's property info (签章属性信息), so the copy
+//! maker's signature covers it together with the license:
+//!
+//! ```text
+//! elicense-copy/1|<valid until, RFC 3339>|<user's USCC>|<purpose>
+//! ```
+//!
+//! The copy's making time is the signature's signing time. Being a signed
+//! license in canonical form, a copy is checked by the same verifier, steps
+//! and report as any license; see docs/FORMAT.md.
 
 use crate::date::Timestamp;
+use crate::document::SignedLicense;
 use crate::ids::{LicenseId, Uscc};
 use crate::model::Organisation;
-use crate::sign::Signature;
 use crate::store::LicenseStore;
 
 use super::{Purpose, ResourceError, ResourceLibrary, VerifyResult};
 
-/// The context prefix of a copy signature.
-const COPY_CONTEXT: &[u8] = b"elicense/1/copy\0";
-const COPY_FORMAT: &str = "elicense-copy/1";
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// The first part of a copy signature's property info.
+const COPY_TAG: &str = "elicense-copy/1";
 /// Largest copy accepted, in bytes.
 const MAX_COPY_BYTES: usize = 8 * 1024 * 1024;
 
 /// What an annotated copy is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyRequest {
-    /// The purpose (用证事由).
+    /// The purpose (用证事由), on one line.
     pub purpose: Purpose,
     /// The one user it is for.
     pub user: Organisation,
@@ -35,25 +38,36 @@ pub struct CopyRequest {
     pub valid_until: Timestamp,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Payload {
-    format: String,
-    license: String,
-    document: String,
+/// The annotation carried by a copy signature.
+struct Annotation {
+    valid_until: Timestamp,
+    user: Uscc,
     purpose: String,
-    user: String,
-    user_name: String,
-    maker: String,
-    made_at: i64,
-    valid_until: i64,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Envelope {
-    copy: String,
-    sig: String,
+impl Annotation {
+    fn encode(&self) -> String {
+        format!(
+            "{COPY_TAG}|{}|{}|{}",
+            self.valid_until, self.user, self.purpose
+        )
+    }
+
+    fn decode(property: &str) -> Option<Annotation> {
+        let mut parts = property.splitn(4, '|');
+        let (Some(COPY_TAG), Some(until), Some(user), Some(purpose)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let a = Annotation {
+            valid_until: Timestamp::parse(until).ok()?,
+            user: user.parse().ok()?,
+            purpose: purpose.to_owned(),
+        };
+        // Only the one spelling the maker writes.
+        (a.encode() == property).then_some(a)
+    }
 }
 
 /// An annotated copy (加注件), as made by
@@ -66,7 +80,7 @@ pub struct AnnotatedCopy {
 }
 
 impl AnnotatedCopy {
-    /// The bytes to hand to the user.
+    /// The bytes to hand to the user (a sealed license in canonical form).
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -87,10 +101,12 @@ pub enum CopyCheck {
     /// The copy is genuine, for this purpose and user, in its time, and the
     /// license it carries verifies (code 0).
     Valid(VerifyResult),
-    /// Not an annotated copy (malformed or too large).
+    /// Not an annotated copy of this library (malformed, too large, or
+    /// without a copy signature by the copy maker's seal).
     Malformed,
-    /// The copy maker's signature does not verify.
-    BadSignature,
+    /// The copy maker's seal signature does not verify; the report says
+    /// which step failed.
+    BadSignature(Box<crate::verify::Report>),
     /// Made for another purpose.
     WrongPurpose,
     /// Made for another user.
@@ -102,26 +118,28 @@ pub enum CopyCheck {
         /// Its last valid instant.
         valid_until: Timestamp,
     },
-    /// The license inside does not verify now (the result says why).
+    /// The license inside does not verify now, or is not the one the library
+    /// holds (the result says why).
     License(VerifyResult),
 }
 
 impl<S: LicenseStore> ResourceLibrary<S> {
     /// Makes an annotated copy of the stored license `id` at `at`, for one
-    /// purpose and one user, valid until `request.valid_until`, signed by the
+    /// purpose and one user, valid until `request.valid_until`, sealed by the
     /// library's copy maker. The license must verify (code 0) at `at`.
     ///
     /// # Errors
     /// [`ResourceError::Copy`] without a copy maker, for a window ending
-    /// before `at`, or for a license that is not valid;
-    /// [`ResourceError::NotFound`]; [`ResourceError::Seal`] when signing fails.
+    /// before `at`, a purpose on several lines, or a license that is not
+    /// valid; [`ResourceError::NotFound`]; [`ResourceError::Seal`] when
+    /// sealing fails.
     pub fn annotated_copy(
         &self,
         id: &LicenseId,
         request: &CopyRequest,
         at: Timestamp,
     ) -> Result<AnnotatedCopy, ResourceError> {
-        let Some((maker, signer)) = &self.copy_maker else {
+        let Some(maker) = &self.copy_maker else {
             return Err(ResourceError::Copy {
                 reason: "no copy maker is configured",
             });
@@ -131,55 +149,39 @@ impl<S: LicenseStore> ResourceLibrary<S> {
                 reason: "the copy would be valid until before it is made",
             });
         }
-        let bytes = self
+        if request.purpose.as_str().contains('\n') {
+            return Err(ResourceError::Copy {
+                reason: "the purpose of a copy must be on one line",
+            });
+        }
+        let doc = self
             .store
-            .document(id)?
+            .get(id)?
             .ok_or_else(|| ResourceError::NotFound { id: id.clone() })?;
         if !self.verify_id(id, at)?.is_valid() {
             return Err(ResourceError::Copy {
                 reason: "the license is not valid now",
             });
         }
-        let payload = Payload {
-            format: COPY_FORMAT.to_owned(),
-            license: id.to_string(),
-            document: B64.encode(&bytes),
+        let annotation = Annotation {
+            valid_until: request.valid_until,
+            user: *request.user.code(),
             purpose: request.purpose.as_str().to_owned(),
-            user: request.user.code().to_string(),
-            user_name: request.user.name().to_owned(),
-            maker: maker.code().to_string(),
-            made_at: at.unix(),
-            valid_until: request.valid_until.unix(),
         };
-        let text = serde_json::to_string(&payload).map_err(|_| ResourceError::Copy {
-            reason: "the copy could not be written",
-        })?;
-        let mut message = COPY_CONTEXT.to_vec();
-        message.extend_from_slice(text.as_bytes());
-        let sig = signer.sign(&message)?;
-        signer
-            .public_key()
-            .verify(&message, &sig)
-            .map_err(|_| ResourceError::Copy {
-                reason: "the copy signer made an invalid signature",
-            })?;
-        let envelope = Envelope {
-            copy: text,
-            sig: B64.encode(sig.as_bytes()),
-        };
-        let out = serde_json::to_vec(&envelope).map_err(|_| ResourceError::Copy {
-            reason: "the copy could not be written",
-        })?;
+        let copy = doc.add_seal_with_property(maker, &annotation.encode(), at)?;
         Ok(AnnotatedCopy {
-            bytes: out,
+            bytes: copy.into_bytes(),
             license: id.clone(),
             valid_until: request.valid_until,
         })
     }
 
     /// Checks an annotated copy presented by `user` for `purpose` at `at`:
-    /// the copy maker's signature, the purpose, the user, the time window,
-    /// then the license inside as [`verify_bytes`](ResourceLibrary::verify_bytes) does.
+    /// the license inside must be the one the library holds and verify as
+    /// [`verify_bytes`](ResourceLibrary::verify_bytes) does; then the copy's
+    /// time window; then the copy maker's seal signature, through every step
+    /// of the verifier (seal, seal maker, certificates, revocation); then the
+    /// purpose and the user it was made for.
     ///
     /// # Errors
     /// [`ResourceError::Copy`] without a copy maker; [`ResourceError::Store`].
@@ -190,7 +192,7 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         user: &Uscc,
         at: Timestamp,
     ) -> Result<CopyCheck, ResourceError> {
-        let Some((_, signer)) = &self.copy_maker else {
+        let Some(maker) = &self.copy_maker else {
             return Err(ResourceError::Copy {
                 reason: "no copy maker is configured",
             });
@@ -198,51 +200,45 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         if bytes.len() > MAX_COPY_BYTES {
             return Ok(CopyCheck::Malformed);
         }
-        let Ok(envelope) = serde_json::from_slice::<Envelope>(bytes) else {
+        let Ok(copy) = SignedLicense::decode_with(bytes, &self.verifier.options().limits) else {
             return Ok(CopyCheck::Malformed);
         };
-        let sig = B64
-            .decode(envelope.sig.as_bytes())
-            .ok()
-            .and_then(|b| Signature::from_slice(&b).ok());
-        let Some(sig) = sig else {
+        // The copy signature: the last one, by the copy maker's seal.
+        let Some(last) = copy.signatures().last() else {
             return Ok(CopyCheck::Malformed);
         };
-        let mut message = COPY_CONTEXT.to_vec();
-        message.extend_from_slice(envelope.copy.as_bytes());
-        if signer.public_key().verify(&message, &sig).is_err() {
-            return Ok(CopyCheck::BadSignature);
-        }
-        let Ok(p) = serde_json::from_str::<Payload>(&envelope.copy) else {
+        let by_maker = last
+            .seal()
+            .is_some_and(|s| s.holder().code() == maker.seal().holder().code());
+        let annotation = last.tbs().property().and_then(Annotation::decode);
+        let (true, Some(annotation), Some(original)) =
+            (by_maker, annotation, copy.without_last_signature())
+        else {
             return Ok(CopyCheck::Malformed);
         };
-        let (Ok(made_at), Ok(valid_until), Ok(document)) = (
-            Timestamp::from_unix(p.made_at),
-            Timestamp::from_unix(p.valid_until),
-            B64.decode(p.document.as_bytes()),
-        ) else {
-            return Ok(CopyCheck::Malformed);
-        };
-        if p.format != COPY_FORMAT {
-            return Ok(CopyCheck::Malformed);
+        // The license, as the library holds it, valid now.
+        let result = self.verify_bytes(original.as_bytes(), at)?;
+        if !result.is_valid() {
+            return Ok(CopyCheck::License(result));
         }
-        if p.purpose != purpose.as_str() {
-            return Ok(CopyCheck::WrongPurpose);
-        }
-        if p.user != user.as_str() {
-            return Ok(CopyCheck::WrongUser);
-        }
-        if at < made_at || at > valid_until {
+        let made_at = last.tbs().signed_at();
+        if at < made_at || at > annotation.valid_until {
             return Ok(CopyCheck::OutOfTime {
                 made_at,
-                valid_until,
+                valid_until: annotation.valid_until,
             });
         }
-        let result = self.verify_bytes(&document, at)?;
-        if result.is_valid() && result.id().map(LicenseId::as_str) == Some(p.license.as_str()) {
-            Ok(CopyCheck::Valid(result))
-        } else {
-            Ok(CopyCheck::License(result))
+        // The original verified at `at`: whatever fails now is the copy
+        // maker's signature.
+        if let Err(rejected) = self.documents.verify(copy.as_bytes(), at) {
+            return Ok(CopyCheck::BadSignature(Box::new(rejected.report().clone())));
         }
+        if annotation.purpose != purpose.as_str() {
+            return Ok(CopyCheck::WrongPurpose);
+        }
+        if annotation.user != *user {
+            return Ok(CopyCheck::WrongUser);
+        }
+        Ok(CopyCheck::Valid(result))
     }
 }

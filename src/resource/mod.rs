@@ -226,7 +226,7 @@ pub struct ResourceLibrary<S: LicenseStore> {
     issuers: HashMap<Uscc, Issuer>,
     serial: SerialPolicy,
     ledger: Box<dyn Ledger>,
-    copy_maker: Option<(Organisation, Box<dyn Signer>)>,
+    copy_maker: Option<Sealer<Box<dyn Signer>>>,
     // Serialises the library's own writes (serial allocation, disputes).
     write: Mutex<()>,
 }
@@ -323,14 +323,12 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         self
     }
 
-    /// With the identity that signs annotated copies: the library's operator
-    /// and its key. Copies are checked with [`verify_copy`](Self::verify_copy).
-    pub fn with_copy_maker(
-        mut self,
-        maker: Organisation,
-        signer: Box<dyn Signer>,
-    ) -> ResourceLibrary<S> {
-        self.copy_maker = Some((maker, signer));
+    /// With the identity that seals annotated copies (加注件): the library
+    /// operator's seal, signing certificate and key. Copies are checked with
+    /// [`verify_copy`](Self::verify_copy); the seal and certificate must
+    /// verify under the library's trust anchors.
+    pub fn with_copy_maker(mut self, sealer: Sealer<Box<dyn Signer>>) -> ResourceLibrary<S> {
+        self.copy_maker = Some(sealer);
         self
     }
 

@@ -67,5 +67,15 @@ fn small_decoders_corpus() {
 
 #[test]
 fn annotated_copy_corpus() {
-    replay("annotated_copy", elicense::fuzzing::annotated_copy);
+    const PKI: elicense::fuzzing::CopyPki<'static> = elicense::fuzzing::CopyPki {
+        root: include_str!("../data/pki/root.cert.pem"),
+        seal_maker_cert: include_str!("../data/pki/seal_maker.cert.pem"),
+        seal_maker_key: include_str!("../data/pki/seal_maker.key.pem"),
+        signer_cert: include_str!("../data/pki/signer_b.cert.pem"),
+        signer_key: include_str!("../data/pki/signer_b.key.pem"),
+        signer_ca: include_str!("../data/pki/signer_ca.cert.pem"),
+    };
+    replay("annotated_copy", |d| {
+        elicense::fuzzing::annotated_copy(d, &PKI)
+    });
 }

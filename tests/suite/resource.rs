@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::fixtures::*;
-use crate::seal::{cert, key, org_a, org_b, seal_a, seal_verifier};
+use crate::seal::{cert, key, org_a, org_b, seal_a, seal_verifier, sealer_of};
 use elicense::*;
 
 fn library<S: LicenseStore + 'static>(store: S) -> ResourceLibrary<S> {
@@ -20,7 +20,9 @@ fn library<S: LicenseStore + 'static>(store: S) -> ResourceLibrary<S> {
         .unwrap()
         .with_issuer(org_a(), "330102".parse().unwrap(), sealer)
         .unwrap()
-        .with_copy_maker(org_b(), Box::new(other_key()))
+        .with_copy_maker(
+            sealer_of("copy-seal", org_b(), "signer_b", vec![cert("signer_ca")]).boxed(),
+        )
 }
 
 fn request() -> IssueRequest {
@@ -366,12 +368,65 @@ fn full_lifecycle<S: LicenseStore + 'static>(store: S) {
             .unwrap(),
         CopyCheck::OutOfTime { .. }
     ));
-    let mut forged = String::from_utf8(b.to_vec()).unwrap();
-    forged = forged.replace("变更登记", "注销登记");
-    assert!(matches!(
-        lib.verify_copy(forged.as_bytes(), &purpose(), bank.code(), at)
+    // The copy is the stored license plus the copy maker's seal signature,
+    // whose property info carries the annotation.
+    let doc = SignedLicense::decode(b).unwrap();
+    assert_eq!(doc.signatures().len(), 2);
+    let sig = &doc.signatures()[1];
+    assert_eq!(sig.seal().unwrap().holder(), &org_b());
+    assert_eq!(
+        sig.tbs().property(),
+        Some(
+            format!(
+                "elicense-copy/1|{until}|{}|{}",
+                bank.code(),
+                purpose().as_str()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(sig.tbs().signed_at(), at);
+    // Another purpose written into the signed annotation: the copy maker's
+    // signature no longer verifies.
+    let forged = String::from_utf8(b.to_vec())
+        .unwrap()
+        .replace("变更登记", "注销登记");
+    match lib
+        .verify_copy(
+            forged.as_bytes(),
+            &Purpose::new("办理食品经营许可注销登记").unwrap(),
+            bank.code(),
+            at,
+        )
+        .unwrap()
+    {
+        CopyCheck::BadSignature(report) => {
+            assert_eq!(report.failed_step(), Some(Step::SignatureValue));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A copy whose last signature is not the copy maker's is not a copy.
+    assert_eq!(
+        lib.verify_copy(v1.as_bytes(), &purpose(), bank.code(), at)
             .unwrap(),
-        CopyCheck::BadSignature | CopyCheck::Malformed
+        CopyCheck::Malformed
+    );
+    assert_eq!(
+        lib.verify_copy(b"{}", &purpose(), bank.code(), at).unwrap(),
+        CopyCheck::Malformed
+    );
+    // A purpose on several lines cannot be annotated.
+    assert!(matches!(
+        lib.annotated_copy(
+            &id3,
+            &CopyRequest {
+                purpose: Purpose::new("第一行\n第二行").unwrap(),
+                user: bank.clone(),
+                valid_until: until,
+            },
+            at,
+        ),
+        Err(ResourceError::Copy { .. })
     ));
 
     // Revoke: final; the copy fails with the license.
