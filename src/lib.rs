@@ -172,8 +172,8 @@ pub use status::{InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource
 pub use store::SqliteLedger;
 pub use store::{
     BackendError, Inserted, LicenseStore, MemoryStore, RecordedEvent, STORE_SCHEMA_VERSION,
-    SqliteStore, StatusEvent, StoreError, StoreStatus, limits as store_limits, status_after,
-    superseded_after,
+    SqliteStore, StatusEvent, StatusHistory, StoreError, StoreStatus, limits as store_limits,
+    status_after, superseded_after,
 };
 #[cfg(feature = "postgres")]
 pub use store::{PostgresLedger, PostgresOptions, PostgresStore};

@@ -94,6 +94,14 @@ pub trait StatusSource: Send + Sync {
         let _ = (id, at);
         LicenseStanding::Unknown
     }
+
+    /// [`license_status`](Self::license_status) of several licenses at once,
+    /// in order — what the batch verifier asks, once per run of documents. A
+    /// source over a database answers in one round trip; the answers must be
+    /// those of `license_status`.
+    fn license_statuses(&self, ids: &[&LicenseId], at: Timestamp) -> Vec<LicenseStanding> {
+        ids.iter().map(|id| self.license_status(id, at)).collect()
+    }
 }
 
 /// An in-memory status source: explicit good and revoked entries, and what to

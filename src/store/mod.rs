@@ -101,6 +101,10 @@ pub mod limits {
     pub const REASON_CHARS: usize = 512;
 }
 
+/// A license's status changes: each event's time and the status after it,
+/// oldest first (see [`LicenseStore::status_histories`]).
+pub type StatusHistory = Vec<(crate::date::Timestamp, LicenseStatus)>;
+
 /// What an insert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -229,6 +233,35 @@ pub trait LicenseStore: Send + Sync {
         Err(StoreError::Config {
             reason: "this backend cannot record issue events atomically",
         })
+    }
+
+    /// The status histories of several licenses at once (for a status source
+    /// answering a batch): per identifier, in order, `None` when the store
+    /// does not hold the license, else each event's time and the status after
+    /// it, oldest first. One read snapshot for all of them.
+    ///
+    /// # Errors
+    /// [`StoreError::Limit`] for more than [`limits::BATCH_LICENSES`]
+    /// identifiers; backend failures.
+    fn status_histories(
+        &self,
+        ids: &[&LicenseId],
+    ) -> Result<Vec<Option<StatusHistory>>, StoreError> {
+        memory::check_batch_len(ids.len())?;
+        ids.iter()
+            .map(|id| {
+                let events = self.events(id)?;
+                if events.is_empty() && self.entry(id)?.is_none() {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    events
+                        .iter()
+                        .map(|e| (e.event().at(), e.status()))
+                        .collect(),
+                ))
+            })
+            .collect()
     }
 
     /// Refreshes the statistics the database plans queries with: call it

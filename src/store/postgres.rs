@@ -23,10 +23,10 @@ use crate::store::memory::{
 };
 use crate::store::retry::{RetryPolicy, with_retries};
 use crate::store::sql::{self, Dialect, EntryRow, Param};
-use crate::store::sqlite::event_from_columns;
+use crate::store::sqlite::{event_from_columns, history_entry};
 use crate::store::{
     BackendError, Inserted, LicenseStore, PostgresLedger, RecordedEvent, STORE_SCHEMA_VERSION,
-    StatusEvent, StoreError, check_issued, check_successor, limits,
+    StatusEvent, StatusHistory, StoreError, check_issued, check_successor, limits,
 };
 
 /// Licenses per multi-row INSERT (16 parameters each, well under 65535).
@@ -703,6 +703,44 @@ impl LicenseStore for PostgresStore {
             .map_err(pg_err)?;
             Ok(())
         })
+    }
+
+    fn status_histories(
+        &self,
+        ids: &[&LicenseId],
+    ) -> Result<Vec<Option<StatusHistory>>, StoreError> {
+        check_batch_len(ids.len())?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let texts: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        // One row per event, or one row of NULLs for a license without
+        // events; no row for a license not stored.
+        let rows = self.db.write(|tx, _| {
+            tx.query(
+                "SELECT l.id, e.at, e.status FROM licenses l \
+                 LEFT JOIN status_events e ON e.license_id = l.id \
+                 WHERE l.id = ANY($1) ORDER BY l.id, e.seq",
+                &[&texts],
+            )
+            .map_err(pg_err)
+        })?;
+        let mut found: HashMap<String, StatusHistory> = HashMap::new();
+        for r in &rows {
+            let lid: String = r.try_get(0).map_err(pg_err)?;
+            let at: Option<i64> = r.try_get(1).map_err(pg_err)?;
+            let status: Option<String> = r.try_get(2).map_err(pg_err)?;
+            let change = match (at, status) {
+                (Some(at), Some(status)) => Some(history_entry(&lid, at, &status)?),
+                _ => None,
+            };
+            let entry = found.entry(lid).or_default();
+            entry.extend(change);
+        }
+        Ok(ids
+            .iter()
+            .map(|id| found.get(id.as_str()).cloned())
+            .collect())
     }
 
     fn events(&self, id: &LicenseId) -> Result<Vec<RecordedEvent>, StoreError> {

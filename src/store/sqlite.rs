@@ -24,7 +24,7 @@ use crate::store::memory::{
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::{
     BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, SqliteLedger,
-    StatusEvent, StoreError, check_issued, check_successor, limits,
+    StatusEvent, StatusHistory, StoreError, check_issued, check_successor, limits,
 };
 
 /// Idle read connections kept open.
@@ -640,6 +640,43 @@ impl LicenseStore for SqliteStore {
         })
     }
 
+    fn status_histories(
+        &self,
+        ids: &[&LicenseId],
+    ) -> Result<Vec<Option<StatusHistory>>, StoreError> {
+        check_batch_len(ids.len())?;
+        self.read(|c| {
+            // One row per event, or one row of NULLs for a license without
+            // events; no row for a license not stored.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT e.at, e.status FROM licenses l \
+                     LEFT JOIN status_events e ON e.license_id = l.id \
+                     WHERE l.id = ?1 ORDER BY e.seq LIMIT ?2",
+                )
+                .map_err(sql_err)?;
+            ids.iter()
+                .map(|id| {
+                    let rows = stmt
+                        .query_map(
+                            rusqlite::params![id.as_str(), limits::EVENTS_PER_LICENSE as i64],
+                            |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<String>>(1)?)),
+                        )
+                        .map_err(sql_err)?;
+                    let mut found = false;
+                    let mut history = StatusHistory::new();
+                    for row in rows {
+                        found = true;
+                        if let (Some(at), Some(status)) = row.map_err(sql_err)? {
+                            history.push(history_entry(id.as_str(), at, &status)?);
+                        }
+                    }
+                    Ok(found.then_some(history))
+                })
+                .collect()
+        })
+    }
+
     fn events(&self, id: &LicenseId) -> Result<Vec<RecordedEvent>, StoreError> {
         type Row = (i64, i64, String, String, String, Option<String>);
         let rows: Vec<Row> = self.read(|c| {
@@ -889,6 +926,21 @@ fn append_event(
     )
     .map_err(sql_err)?;
     Ok(status)
+}
+
+/// One entry of a status history from its columns.
+pub(crate) fn history_entry(
+    id: &str,
+    at: i64,
+    status: &str,
+) -> Result<(Timestamp, LicenseStatus), StoreError> {
+    match (Timestamp::from_unix(at), LicenseStatus::from_code(status)) {
+        (Ok(at), Ok(status)) => Ok((at, status)),
+        _ => Err(StoreError::Corrupt {
+            what: "status event",
+            key: id.to_owned(),
+        }),
+    }
 }
 
 /// A stored event from its columns (validated like input).

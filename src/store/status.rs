@@ -77,4 +77,20 @@ where
         }
         standing_at(events.iter().map(|e| (e.event().at(), e.status())), at)
     }
+
+    fn license_statuses(&self, ids: &[&LicenseId], at: Timestamp) -> Vec<LicenseStanding> {
+        let mut out = Vec::with_capacity(ids.len());
+        for part in ids.chunks(super::limits::BATCH_LICENSES) {
+            match self.store.status_histories(part) {
+                Ok(histories) if histories.len() == part.len() => {
+                    out.extend(histories.into_iter().map(|h| match h {
+                        None => LicenseStanding::Unknown,
+                        Some(h) => standing_at(h.into_iter(), at),
+                    }));
+                }
+                _ => out.extend(part.iter().map(|_| LicenseStanding::Unknown)),
+            }
+        }
+        out
+    }
 }

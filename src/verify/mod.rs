@@ -480,7 +480,7 @@ impl Verifier {
         // The license's status at the verification time.
         if self.status.tracks_licenses() {
             let id = license.id();
-            match self.status.license_status(id, at) {
+            match work.license_standing(self.status.as_ref(), id, at) {
                 LicenseStanding::InForce => {}
                 LicenseStanding::NotInForce { status, since } => {
                     return Err((
@@ -662,6 +662,16 @@ pub(crate) trait Work {
     ) -> Result<(), ChainError>;
     /// SHA-256 of the license bytes.
     fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32];
+    /// The license's standing at `at` (the batch verifier asks `status` once
+    /// per run and answers from that).
+    fn license_standing(
+        &mut self,
+        status: &dyn StatusSource,
+        id: &crate::ids::LicenseId,
+        at: Timestamp,
+    ) -> LicenseStanding {
+        status.license_status(id, at)
+    }
 }
 
 /// Everything done fresh: the single path.

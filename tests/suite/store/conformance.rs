@@ -660,6 +660,32 @@ fn issued_with_events(b: &dyn Backend) {
         status.license_status(&other_id("0000000099"), ts("2026-01-10T00:00:00Z")),
         LicenseStanding::Unknown
     );
+    // Many at once: the same answers, from one snapshot.
+    let missing = other_id("0000000099");
+    let ids = [&id, old.license().id(), &missing, c.license().id()];
+    assert_eq!(
+        s.status_histories(&ids).unwrap(),
+        vec![
+            Some(vec![
+                (ts("2025-05-22T02:00:00Z"), LicenseStatus::Valid),
+                (ts("2026-01-10T00:00:00Z"), LicenseStatus::Suspended)
+            ]),
+            Some(vec![]),
+            None,
+            Some(vec![(ts("2025-05-22T02:00:00Z"), LicenseStatus::Valid)]),
+        ]
+    );
+    for at in [
+        "2025-01-01T00:00:00Z",
+        "2025-12-31T00:00:00Z",
+        "2026-01-10T00:00:00Z",
+    ] {
+        let one: Vec<LicenseStanding> = ids
+            .iter()
+            .map(|i| status.license_status(i, ts(at)))
+            .collect();
+        assert_eq!(status.license_statuses(&ids, ts(at)), one);
+    }
 }
 
 fn sha(bytes: &[u8]) -> [u8; 32] {
