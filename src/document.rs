@@ -17,6 +17,7 @@ use crate::canonical::{Parser, Writer};
 use crate::cert::Certificate;
 use crate::date::Timestamp;
 use crate::error::DecodeError;
+use crate::ids::LicenseId;
 use crate::model::{License, hex, unhex32};
 use crate::seal::{Seal, SealError};
 use crate::sign::{PublicKey, SignError, Signature, Signer};
@@ -497,6 +498,11 @@ impl SignedLicense {
     /// The signatures, in document order.
     pub fn signatures(&self) -> &[LicenseSignature] {
         &self.signatures
+    }
+
+    /// The license's identifier, the rest dropped.
+    pub(crate) fn into_license_id(self) -> LicenseId {
+        self.license.into_data().id
     }
 }
 

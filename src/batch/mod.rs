@@ -34,7 +34,6 @@ pub use sig::verify_signatures;
 use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
 use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef};
-use crate::error::DecodeError;
 use crate::ids::LicenseId;
 use crate::seal::Seal;
 use crate::sign::PublicKey;
@@ -255,106 +254,150 @@ impl BatchVerifier {
         mut seen: DecodeCache,
     ) -> Vec<BatchOutcome> {
         let limits = self.verifier.options().limits;
-
-        // 1. Decode.
-        let decoded: Vec<Result<SignedLicense, DecodeError>> = docs
-            .iter()
-            .map(|d| SignedLicense::decode_cached(d, &limits, &mut seen))
-            .collect();
-
-        // 2. Keys and signature jobs.
-        let mut keys: Vec<PublicKey> = Vec::new();
-        let mut jobs: Vec<(usize, usize, usize)> = Vec::new();
-        let mut offsets: Vec<usize> = Vec::with_capacity(decoded.len() + 1);
-        for (d, r) in decoded.iter().enumerate() {
-            offsets.push(jobs.len());
-            let Ok(doc) = r else { continue };
-            for (i, s) in doc.signatures().iter().enumerate() {
-                let raw = match s.signer() {
-                    SignerRef::Key(k) => Some(*k),
-                    SignerRef::Certificate { cert, .. } => {
-                        cert.ed25519_key().ok().map(|k| *k.as_bytes())
-                    }
-                    #[allow(unreachable_patterns)]
-                    _ => None,
-                };
-                let Some(raw) = raw else { continue };
-                let k = match keys.iter().position(|k| k.as_bytes() == &raw) {
-                    Some(k) => k,
-                    None => match PublicKey::from_bytes(&raw) {
-                        Ok(key) => {
-                            keys.push(key);
-                            keys.len() - 1
-                        }
-                        Err(_) => continue,
-                    },
-                };
-                jobs.push((d, i, k));
-            }
-        }
-        offsets.push(jobs.len());
-
-        // 3. Prepare and verify the signatures as one batch.
-        let items: Vec<Option<sig::Item>> = jobs
-            .iter()
-            .map(|&(d, i, k)| {
-                let s = decoded
-                    .get(d)
-                    .and_then(|r| r.as_ref().ok())
-                    .and_then(|doc| doc.signatures().get(i))?;
-                sig::Item::new(&keys, k, &[SIGNATURE_CONTEXT, s.tbs_bytes()], s.signature())
-            })
-            .collect();
-        let prepared: Vec<sig::Item> = items.iter().flatten().copied().collect();
-        let mut prepared_verdicts = sig::verify_items(&keys, &prepared).into_iter();
-        let verdicts: Vec<bool> = items
-            .iter()
-            .map(|it| it.is_some() && prepared_verdicts.next().unwrap_or(false))
-            .collect();
-
-        // 4. The single verifier's checks, with a private copy of the shared
-        //    seal and chain verdicts (merged back once, at the end).
+        // A private copy of the shared seal and chain verdicts (merged back
+        // once, at the end).
         let mut cache = {
             let shared = self.cache.read().unwrap_or_else(|e| e.into_inner());
             shared.clone()
         };
         cache.bind(&self.verifier);
         let known = cache.len();
-        let outcomes = decoded
-            .into_iter()
-            .enumerate()
-            .map(|(d, r)| {
-                let index = first + d;
-                match r {
-                    Err(e) => BatchOutcome {
+
+        // 1. One document at a time: decode, prepare its signatures, and judge
+        //    it as if every prepared signature were valid; then drop it. Only
+        //    the verdict and the prepared signatures are kept.
+        let mut sigs = Signatures::default();
+        let mut outcomes: Vec<BatchOutcome> = Vec::with_capacity(docs.len());
+        // Per document: its range in `sigs.slots` (empty if it did not decode).
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(docs.len());
+        for (d, bytes) in docs.iter().enumerate() {
+            let index = first + d;
+            let start = sigs.slots.len();
+            let outcome = match SignedLicense::decode_cached(bytes, &limits, &mut seen) {
+                Err(e) => BatchOutcome {
+                    index,
+                    id: id_of(bytes),
+                    result: Err(Rejected::from_decode(e)),
+                },
+                Ok(doc) => {
+                    sigs.add(&doc);
+                    let slots = sigs.slots.get(start..).unwrap_or_default();
+                    let result = self.judge(&doc, at, slots, None, &mut cache);
+                    BatchOutcome {
                         index,
-                        id: docs.get(d).and_then(|b| id_of(b)),
-                        result: Err(Rejected::from_decode(e)),
-                    },
-                    Ok(doc) => {
-                        let range = offsets.get(d).copied().unwrap_or(0)
-                            ..offsets.get(d + 1).copied().unwrap_or(0);
-                        let mut work = BatchWork {
-                            jobs: jobs.get(range.clone()).unwrap_or_default(),
-                            verdicts: verdicts.get(range).unwrap_or_default(),
-                            cache: &mut cache,
-                            verifier: &self.verifier,
-                        };
-                        BatchOutcome {
-                            index,
-                            id: Some(doc.license().id().clone()),
-                            result: self.verifier.judge(&doc, at, &mut work),
-                        }
+                        id: Some(doc.into_license_id()),
+                        result,
                     }
                 }
-            })
-            .collect();
+            };
+            ranges.push((start, sigs.slots.len()));
+            outcomes.push(outcome);
+        }
+
+        // 2. The prepared signatures as one batch.
+        let verdicts = sig::verify_items(&sigs.keys, &sigs.items);
+
+        // 3. A document with a signature found bad is decoded and judged again
+        //    with the true verdicts (rare; a document with only good ones was
+        //    judged with exactly these verdicts already).
+        for ((&(start, end), bytes), outcome) in ranges.iter().zip(docs).zip(outcomes.iter_mut()) {
+            let slots = sigs.slots.get(start..end).unwrap_or_default();
+            let all_good = slots
+                .iter()
+                .flatten()
+                .all(|&k| verdicts.get(k).copied().unwrap_or(false));
+            if all_good {
+                continue;
+            }
+            if let Ok(doc) = SignedLicense::decode_cached(bytes, &limits, &mut seen) {
+                outcome.result = self.judge(&doc, at, slots, Some(&verdicts), &mut cache);
+            }
+        }
+
         if cache.len() > known {
             let mut shared = self.cache.write().unwrap_or_else(|e| e.into_inner());
             shared.bind(&self.verifier);
             shared.merge(cache);
         }
         outcomes
+    }
+
+    /// The single verifier's checks of `doc`, whose signatures' slots are
+    /// `slots`: with their batch `verdicts`, or, before the batch is checked,
+    /// taking every prepared signature as valid.
+    fn judge(
+        &self,
+        doc: &SignedLicense,
+        at: Timestamp,
+        slots: &[Option<usize>],
+        verdicts: Option<&[bool]>,
+        cache: &mut VerifyCache,
+    ) -> Result<(), Rejected> {
+        let mut work = BatchWork {
+            slots,
+            verdicts,
+            cache,
+            verifier: &self.verifier,
+        };
+        self.verifier.judge(doc, at, &mut work)
+    }
+}
+
+/// The signatures of a task's documents, prepared for one batch equation.
+#[derive(Default)]
+struct Signatures {
+    /// Distinct signing keys.
+    keys: Vec<PublicKey>,
+    /// Signatures that passed the encoding rules, ready for the batch.
+    items: Vec<sig::Item>,
+    /// Every signature of every decoded document in order: its index in
+    /// `items`, or `None` if it has no usable key or fails the encoding rules
+    /// (then it is invalid whatever the batch says).
+    slots: Vec<Option<usize>>,
+}
+
+impl Signatures {
+    fn add(&mut self, doc: &SignedLicense) {
+        for s in doc.signatures() {
+            let item = self
+                .key_index(s.signer())
+                .and_then(|k| {
+                    sig::Item::new(
+                        &self.keys,
+                        k,
+                        &[SIGNATURE_CONTEXT, s.tbs_bytes()],
+                        s.signature(),
+                    )
+                })
+                .map(|it| {
+                    self.items.push(it);
+                    self.items.len() - 1
+                });
+            self.slots.push(item);
+        }
+    }
+
+    /// The index of the signer's key in `keys` (added if new); `None` if the
+    /// signer has no valid Ed25519 key.
+    fn key_index(&mut self, signer: &SignerRef) -> Option<usize> {
+        let (raw, known) = match signer {
+            SignerRef::Key(k) => (k, None),
+            SignerRef::Certificate { cert, .. } => {
+                let key = cert.ed25519_key().ok()?;
+                (key.as_bytes(), Some(key))
+            }
+            #[allow(unreachable_patterns)]
+            _ => return None,
+        };
+        if let Some(k) = self.keys.iter().position(|k| k.as_bytes() == raw) {
+            return Some(k);
+        }
+        let key = match known {
+            Some(key) => *key,
+            None => PublicKey::from_bytes(raw).ok()?,
+        };
+        self.keys.push(key);
+        Some(self.keys.len() - 1)
     }
 }
 
@@ -419,21 +462,25 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
 }
 
 /// [`Work`] for a document of a batch: signature verdicts from the batched
-/// pass, seal and chain verdicts from the task's copy of the cache.
+/// pass (or provisional ones), seal and chain verdicts from the task's copy of
+/// the cache.
 struct BatchWork<'a> {
-    jobs: &'a [(usize, usize, usize)],
-    verdicts: &'a [bool],
+    /// The document's signatures onward (see [`Signatures::slots`]).
+    slots: &'a [Option<usize>],
+    /// Verdicts of the batch, by item; `None` before it is checked: every
+    /// prepared signature is then taken as valid.
+    verdicts: Option<&'a [bool]>,
     cache: &'a mut VerifyCache,
     verifier: &'a Verifier,
 }
 
 impl Work for BatchWork<'_> {
     fn signature_ok(&mut self, index: usize, _: &LicenseSignature, _: &PublicKey) -> bool {
-        self.jobs
-            .iter()
-            .zip(self.verdicts)
-            .find(|((_, i, _), _)| *i == index)
-            .is_some_and(|(_, v)| *v)
+        match (self.slots.get(index), self.verdicts) {
+            (Some(Some(k)), Some(verdicts)) => verdicts.get(*k).copied().unwrap_or(false),
+            (Some(Some(_)), None) => true,
+            _ => false,
+        }
     }
 
     fn seal_signature_ok(&mut self, seal: &Seal) -> bool {
