@@ -37,6 +37,7 @@ use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT, SignedLi
 use crate::ids::LicenseId;
 use crate::seal::Seal;
 use crate::sign::PublicKey;
+use crate::status::{LicenseStanding, StatusSource};
 use crate::verify::{ChainFn, Rejected, Step, Verifier, VerifyCache, Work};
 
 /// Documents per parallel task; their signatures form one batch equation.
@@ -270,6 +271,9 @@ impl BatchVerifier {
         let mut outcomes: Vec<BatchOutcome> = Vec::with_capacity(docs.len());
         // Per document: its range in `sigs.slots` (empty if it did not decode).
         let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(docs.len());
+        // Documents that passed every step before the license status, which
+        // was taken as in force: their status is asked once, for all of them.
+        let mut pending: Vec<usize> = Vec::new();
         for (d, bytes) in docs.iter().enumerate() {
             let index = first + d;
             let start = sigs.slots.len();
@@ -282,7 +286,10 @@ impl BatchVerifier {
                 Ok(doc) => {
                     sigs.add(&doc);
                     let slots = sigs.slots.get(start..).unwrap_or_default();
-                    let result = self.judge(&doc, at, slots, None, &mut cache);
+                    let (result, reached) = self.judge(&doc, at, slots, None, None, &mut cache);
+                    if reached {
+                        pending.push(d);
+                    }
                     BatchOutcome {
                         index,
                         id: Some(doc.into_license_id()),
@@ -297,20 +304,49 @@ impl BatchVerifier {
         // 2. The prepared signatures as one batch.
         let verdicts = sig::verify_items(&sigs.keys, &sigs.items);
 
-        // 3. A document with a signature found bad is decoded and judged again
-        //    with the true verdicts (rare; a document with only good ones was
-        //    judged with exactly these verdicts already).
-        for ((&(start, end), bytes), outcome) in ranges.iter().zip(docs).zip(outcomes.iter_mut()) {
+        // 3. The license status of the documents that reached that step, in
+        //    one call to the status source.
+        let mut standings: Vec<Option<LicenseStanding>> = vec![None; docs.len()];
+        for &d in &pending {
+            // Unknown unless the source answers (a short answer denies).
+            if let Some(slot) = standings.get_mut(d) {
+                *slot = Some(LicenseStanding::Unknown);
+            }
+        }
+        if !pending.is_empty() {
+            let asked: Vec<(usize, &LicenseId)> = pending
+                .iter()
+                .filter_map(|&d| Some((d, outcomes.get(d)?.id.as_ref()?)))
+                .collect();
+            let ids: Vec<&LicenseId> = asked.iter().map(|(_, id)| *id).collect();
+            let answers = self.verifier.status_source().license_statuses(&ids, at);
+            for (&(d, _), answer) in asked.iter().zip(answers) {
+                if let Some(slot) = standings.get_mut(d) {
+                    *slot = Some(answer);
+                }
+            }
+        }
+
+        // 4. A document with a signature found bad, or not in force, is
+        //    decoded and judged again with the true verdicts and standing
+        //    (rare; any other was judged with exactly these already).
+        for (d, ((&(start, end), bytes), outcome)) in
+            ranges.iter().zip(docs).zip(outcomes.iter_mut()).enumerate()
+        {
             let slots = sigs.slots.get(start..end).unwrap_or_default();
             let all_good = slots
                 .iter()
                 .flatten()
                 .all(|&k| verdicts.get(k).copied().unwrap_or(false));
-            if all_good {
+            let standing = standings.get(d).copied().flatten();
+            let in_force = standing.is_none_or(|s| s == LicenseStanding::InForce);
+            if all_good && in_force {
                 continue;
             }
             if let Ok(doc) = SignedLicense::decode_cached(bytes, &limits, &mut seen) {
-                outcome.result = self.judge(&doc, at, slots, Some(&verdicts), &mut cache);
+                outcome.result = self
+                    .judge(&doc, at, slots, Some(&verdicts), standing, &mut cache)
+                    .0;
             }
         }
 
@@ -325,21 +361,29 @@ impl BatchVerifier {
     /// The single verifier's checks of `doc`, whose signatures' slots are
     /// `slots`: with their batch `verdicts`, or, before the batch is checked,
     /// taking every prepared signature as valid.
+    ///
+    /// The license status is `standing` when known; before the batch is
+    /// checked it is taken as in force, and the second value says whether
+    /// the status step was reached (so must be asked).
     fn judge(
         &self,
         doc: &SignedLicense,
         at: Timestamp,
         slots: &[Option<usize>],
         verdicts: Option<&[bool]>,
+        standing: Option<LicenseStanding>,
         cache: &mut VerifyCache,
-    ) -> Result<(), Rejected> {
+    ) -> (Result<(), Rejected>, bool) {
         let mut work = BatchWork {
             slots,
             verdicts,
+            standing,
+            reached_status: false,
             cache,
             verifier: &self.verifier,
         };
-        self.verifier.judge(doc, at, &mut work)
+        let result = self.verifier.judge(doc, at, &mut work);
+        (result, work.reached_status)
     }
 }
 
@@ -470,6 +514,10 @@ struct BatchWork<'a> {
     /// Verdicts of the batch, by item; `None` before it is checked: every
     /// prepared signature is then taken as valid.
     verdicts: Option<&'a [bool]>,
+    /// The license's standing, when known.
+    standing: Option<LicenseStanding>,
+    /// Whether the status step asked for the standing.
+    reached_status: bool,
     cache: &'a mut VerifyCache,
     verifier: &'a Verifier,
 }
@@ -499,5 +547,20 @@ impl Work for BatchWork<'_> {
 
     fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32] {
         sha2::Sha256::digest(doc.license_bytes()).into()
+    }
+
+    fn license_standing(
+        &mut self,
+        status: &dyn StatusSource,
+        id: &LicenseId,
+        at: Timestamp,
+    ) -> LicenseStanding {
+        self.reached_status = true;
+        match (self.standing, self.verdicts) {
+            (Some(s), _) => s,
+            // Provisional: asked for the whole run afterwards.
+            (None, None) => LicenseStanding::InForce,
+            (None, Some(_)) => status.license_status(id, at),
+        }
     }
 }

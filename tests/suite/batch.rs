@@ -379,3 +379,77 @@ fn write_fuzz_seeds() {
     std::fs::write(dir.join("mixed.jsonl"), &all).unwrap();
     std::fs::write(dir.join("empty_lines.jsonl"), b"\n\n{}\n").unwrap();
 }
+
+/// Certificates and seals all good; license status known for some licenses only.
+struct SomeLicenses(Vec<LicenseId>);
+
+impl StatusSource for SomeLicenses {
+    fn certificate_status(&self, _: &Certificate, _: Timestamp) -> RevocationStatus {
+        RevocationStatus::Good
+    }
+    fn seal_status(&self, _: &str, _: Timestamp) -> RevocationStatus {
+        RevocationStatus::Good
+    }
+    fn tracks_licenses(&self) -> bool {
+        true
+    }
+    fn license_status(&self, id: &LicenseId, _: Timestamp) -> LicenseStanding {
+        if self.0.contains(id) {
+            LicenseStanding::InForce
+        } else {
+            LicenseStanding::Unknown
+        }
+    }
+}
+
+/// With a status source that keeps license status, the batch asks it once per
+/// run and gives every license the single path's verdict: in force, suspended
+/// since before or after the verification time, unknown, or with a bad
+/// signature as well.
+#[test]
+fn license_status_agrees_with_single() {
+    let docs: Vec<Vec<u8>> = (0..40).map(sealed_nth).collect();
+    let id = |n: u32| nth_license(n).id().clone();
+    let at = now();
+    let mut listed = InMemoryStatus::complete_revocation_list();
+    for n in 0..40u32 {
+        match n % 4 {
+            0 => {
+                listed.set_license_status(
+                    &id(n),
+                    LicenseStatus::Suspended,
+                    ts("2025-06-01T00:00:00Z"),
+                );
+            }
+            1 => {
+                listed.set_license_status(
+                    &id(n),
+                    LicenseStatus::Revoked,
+                    ts("2099-01-01T00:00:00Z"),
+                );
+            }
+            _ => {}
+        }
+    }
+    let partial = SomeLicenses((0..40u32).step_by(3).map(id).collect());
+    let mut mixed = docs.clone();
+    // A bad signature on a suspended license: the signature step fails first.
+    let last = mixed[8].len() - 10;
+    mixed[8][last] ^= 1;
+    let sources: Vec<std::sync::Arc<dyn StatusSource>> =
+        vec![std::sync::Arc::new(listed), std::sync::Arc::new(partial)];
+    for status in sources {
+        let v = seal_verifier().with_shared_status(status);
+        for chunk in [7, 4096] {
+            assert_same(&v, &mixed, chunk, at);
+        }
+        let outcomes = BatchVerifier::new(v.clone()).verify_slice(&mixed, at);
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| o.failed_step() == Some(Step::LicenseStatus))
+        );
+        assert!(outcomes.iter().any(|o| o.is_valid()));
+        assert_ne!(outcomes[8].failed_step(), Some(Step::LicenseStatus));
+    }
+}
