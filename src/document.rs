@@ -69,6 +69,26 @@ pub(crate) fn b64_fixed<const N: usize>(
     field: &'static str,
     s: &str,
 ) -> Result<[u8; N], DecodeError> {
+    // Straight into the array; only input decoding to more than N bytes takes
+    // the general path (which reports how many).
+    let mut out = [0u8; N];
+    match BASE64.decode_slice(s, &mut out) {
+        Ok(found) if found == N => return Ok(out),
+        Ok(found) => {
+            return Err(DecodeError::Length {
+                field,
+                expected: N,
+                found,
+            });
+        }
+        Err(base64::DecodeSliceError::DecodeError(_)) => {
+            return Err(DecodeError::Encoding {
+                field,
+                encoding: "canonical base64",
+            });
+        }
+        Err(_) => {}
+    }
     let bytes = BASE64.decode(s).map_err(|_| DecodeError::Encoding {
         field,
         encoding: "canonical base64",
@@ -483,6 +503,8 @@ impl SignedLicense {
 pub(crate) struct DecodeCache {
     seals: Vec<Seal>,
     signers: Vec<(Box<[u8]>, SignerRef)>,
+    /// Entries remembered since this copy was made.
+    learned: usize,
 }
 
 /// Entries of each kind a [`DecodeCache`] keeps.
@@ -508,6 +530,27 @@ impl DecodeCache {
                     (b.clone(), s)
                 })
                 .collect(),
+            learned: 0,
+        }
+    }
+
+    /// Whether entries were remembered since this copy was made.
+    pub(crate) fn learned(&self) -> bool {
+        self.learned > 0
+    }
+
+    /// Remembers the entries of `other` that `self` lacks (a task's copy
+    /// handing back what it learned).
+    pub(crate) fn absorb(&mut self, other: &DecodeCache) {
+        for seal in &other.seals {
+            if !self.seals.iter().any(|s| s.as_bytes() == seal.as_bytes()) {
+                self.remember_seal(seal);
+            }
+        }
+        for (bytes, signer) in &other.signers {
+            if !self.signers.iter().any(|(b, _)| b == bytes) {
+                self.remember_signer(bytes, signer);
+            }
         }
     }
 
@@ -530,6 +573,7 @@ impl DecodeCache {
             self.seals.remove(0);
         }
         self.seals.push(seal.clone());
+        self.learned += 1;
     }
 
     fn remember_signer(&mut self, bytes: &[u8], signer: &SignerRef) {
@@ -537,6 +581,7 @@ impl DecodeCache {
             self.signers.remove(0);
         }
         self.signers.push((bytes.into(), signer.clone()));
+        self.learned += 1;
     }
 }
 

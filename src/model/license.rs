@@ -124,9 +124,20 @@ fn check_text(
     max: usize,
     allow_newline: bool,
 ) -> Result<(), ModelError> {
+    match text_problem(s, max, allow_newline) {
+        None => Ok(()),
+        Some(problem) => Err(ModelError::Text {
+            field: field.into(),
+            problem,
+        }),
+    }
+}
+
+/// What is wrong with `s` as a text element, if anything.
+fn text_problem(s: &str, max: usize, allow_newline: bool) -> Option<TextProblem> {
     // Byte length bounds the character count, so counting is needed only
     // when the text could be too long.
-    let problem = if s.is_empty() {
+    if s.is_empty() {
         Some(TextProblem::Empty)
     } else if s.len() > max && s.chars().count() > max {
         Some(TextProblem::TooLong { max })
@@ -139,13 +150,6 @@ fn check_text(
         Some(TextProblem::OuterWhitespace)
     } else {
         None
-    };
-    match problem {
-        None => Ok(()),
-        Some(problem) => Err(ModelError::Text {
-            field: field.into(),
-            problem,
-        }),
     }
 }
 
@@ -556,7 +560,13 @@ impl License {
             }
             match value {
                 FieldValue::Text(s) => {
-                    check_text(format!("fields.{key}"), s, limits::FIELD_TEXT_CHARS, true)?
+                    // The field's name is formatted only for an error.
+                    if let Some(problem) = text_problem(s, limits::FIELD_TEXT_CHARS, true) {
+                        return Err(ModelError::Text {
+                            field: format!("fields.{key}").into(),
+                            problem,
+                        });
+                    }
                 }
                 FieldValue::Integer(v) if v.unsigned_abs() > limits::MAX_INTEGER => {
                     return Err(ModelError::IntegerRange {
