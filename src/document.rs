@@ -17,7 +17,7 @@ use crate::canonical::{Parser, Writer};
 use crate::cert::Certificate;
 use crate::date::Timestamp;
 use crate::error::DecodeError;
-use crate::ids::LicenseId;
+use crate::ids::{LicenseId, PartsMemo};
 use crate::model::{License, hex, unhex32};
 use crate::seal::{Seal, SealError};
 use crate::sign::{PublicKey, SignError, Signature, Signer};
@@ -360,7 +360,7 @@ impl SignedLicense {
         }
         let lp = o.field("license")?;
         let start = lp.offset();
-        let license = License::decode(lp)?;
+        let license = License::decode_memo(lp, &mut cache.ids)?;
         let license_span = (start, lp.offset());
         let mut signatures = Vec::new();
         {
@@ -505,6 +505,8 @@ pub(crate) struct DecodeCache {
     signers: Vec<(Box<[u8]>, SignerRef)>,
     /// Entries remembered since this copy was made.
     learned: usize,
+    /// Identifier parts of the license decoded last.
+    ids: PartsMemo,
 }
 
 /// Entries of each kind a [`DecodeCache`] keeps.
@@ -531,6 +533,7 @@ impl DecodeCache {
                 })
                 .collect(),
             learned: 0,
+            ids: PartsMemo::default(),
         }
     }
 
