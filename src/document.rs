@@ -17,7 +17,7 @@ use crate::canonical::{Parser, Writer};
 use crate::cert::Certificate;
 use crate::date::Timestamp;
 use crate::error::DecodeError;
-use crate::ids::LicenseId;
+use crate::ids::{LicenseId, PartsMemo};
 use crate::model::{License, hex, unhex32};
 use crate::seal::{Seal, SealError};
 use crate::sign::{PublicKey, SignError, Signature, Signer};
@@ -69,6 +69,26 @@ pub(crate) fn b64_fixed<const N: usize>(
     field: &'static str,
     s: &str,
 ) -> Result<[u8; N], DecodeError> {
+    // Straight into the array; only input decoding to more than N bytes takes
+    // the general path (which reports how many).
+    let mut out = [0u8; N];
+    match BASE64.decode_slice(s, &mut out) {
+        Ok(found) if found == N => return Ok(out),
+        Ok(found) => {
+            return Err(DecodeError::Length {
+                field,
+                expected: N,
+                found,
+            });
+        }
+        Err(base64::DecodeSliceError::DecodeError(_)) => {
+            return Err(DecodeError::Encoding {
+                field,
+                encoding: "canonical base64",
+            });
+        }
+        Err(_) => {}
+    }
     let bytes = BASE64.decode(s).map_err(|_| DecodeError::Encoding {
         field,
         encoding: "canonical base64",
@@ -340,7 +360,7 @@ impl SignedLicense {
         }
         let lp = o.field("license")?;
         let start = lp.offset();
-        let license = License::decode(lp)?;
+        let license = License::decode_memo(lp, &mut cache.ids)?;
         let license_span = (start, lp.offset());
         let mut signatures = Vec::new();
         {
@@ -513,6 +533,10 @@ impl SignedLicense {
 pub(crate) struct DecodeCache {
     seals: Vec<Seal>,
     signers: Vec<(Box<[u8]>, SignerRef)>,
+    /// Entries remembered since this copy was made.
+    learned: usize,
+    /// Identifier parts of the license decoded last.
+    ids: PartsMemo,
 }
 
 /// Entries of each kind a [`DecodeCache`] keeps.
@@ -538,6 +562,28 @@ impl DecodeCache {
                     (b.clone(), s)
                 })
                 .collect(),
+            learned: 0,
+            ids: PartsMemo::default(),
+        }
+    }
+
+    /// Whether entries were remembered since this copy was made.
+    pub(crate) fn learned(&self) -> bool {
+        self.learned > 0
+    }
+
+    /// Remembers the entries of `other` that `self` lacks (a task's copy
+    /// handing back what it learned).
+    pub(crate) fn absorb(&mut self, other: &DecodeCache) {
+        for seal in &other.seals {
+            if !self.seals.iter().any(|s| s.as_bytes() == seal.as_bytes()) {
+                self.remember_seal(seal);
+            }
+        }
+        for (bytes, signer) in &other.signers {
+            if !self.signers.iter().any(|(b, _)| b == bytes) {
+                self.remember_signer(bytes, signer);
+            }
         }
     }
 
@@ -560,6 +606,7 @@ impl DecodeCache {
             self.seals.remove(0);
         }
         self.seals.push(seal.clone());
+        self.learned += 1;
     }
 
     fn remember_signer(&mut self, bytes: &[u8], signer: &SignerRef) {
@@ -567,6 +614,7 @@ impl DecodeCache {
             self.signers.remove(0);
         }
         self.signers.push((bytes.into(), signer.clone()));
+        self.learned += 1;
     }
 }
 

@@ -355,6 +355,11 @@ impl BatchVerifier {
             shared.bind(&self.verifier);
             shared.merge(cache);
         }
+        if seen.learned() {
+            // Later chunks start with the seals and signers this task met.
+            let mut shared = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            shared.absorb(&seen);
+        }
         outcomes
     }
 

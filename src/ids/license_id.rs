@@ -133,6 +133,13 @@ impl Parts<'_> {
 
     /// Parses what follows the root (and its dot).
     fn parse(rest: &str) -> Result<Parts<'_>, IdError> {
+        Parts::parse_memo(rest, &mut PartsMemo::default())
+    }
+
+    /// As [`Parts::parse`], reusing the type code and issuer of `memo` when
+    /// their text recurs (parsing is a function of the text) and remembering
+    /// the ones parsed.
+    fn parse_memo<'a>(rest: &'a str, memo: &mut PartsMemo) -> Result<Parts<'a>, IdError> {
         use LicenseIdPart as P;
         let mut it = rest.split('.');
         let (Some(t), Some(i), Some(serial), Some(v), Some(c), None) = (
@@ -149,8 +156,22 @@ impl Parts<'_> {
                          type code, issuer, serial, version, check",
             });
         };
-        let type_code = LicenseTypeCode::parse(t).map_err(IdError::in_part(P::TypeCode))?;
-        let issuer = IssuerCode::parse(i).map_err(IdError::in_part(P::Issuer))?;
+        let type_code = match memo.type_code {
+            Some(known) if known.as_str() == t => known,
+            _ => {
+                let code = LicenseTypeCode::parse(t).map_err(IdError::in_part(P::TypeCode))?;
+                memo.type_code = Some(code);
+                code
+            }
+        };
+        let issuer = match memo.issuer {
+            Some(known) if known.as_str() == i => known,
+            _ => {
+                let code = IssuerCode::parse(i).map_err(IdError::in_part(P::Issuer))?;
+                memo.issuer = Some(code);
+                code
+            }
+        };
         check_serial(serial).map_err(IdError::in_part(P::Serial))?;
         let version: [u8; 3] = fixed_ascii(IdKind::LicenseId, v, "3", |_, b| b.is_ascii_digit())
             .map_err(IdError::in_part(P::Version))?;
@@ -191,6 +212,14 @@ impl Parts<'_> {
     }
 }
 
+/// The type code and issuer of the identifier parsed last (see
+/// [`LicenseId::parse_memo`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PartsMemo {
+    type_code: Option<LicenseTypeCode>,
+    issuer: Option<IssuerCode>,
+}
+
 /// Checks a serial: 1..=32 characters of `0-9A-Z`.
 fn check_serial(serial: &str) -> Result<(), IdError> {
     let found = serial.chars().count();
@@ -216,6 +245,12 @@ impl LicenseId {
     /// variant (checked in the order `Root3003`, `RootInChecksum`,
     /// `LetterValuesPlusOne`); otherwise [`IdError::CheckMismatch`].
     pub fn parse(s: &str) -> Result<LicenseId, IdError> {
+        LicenseId::parse_memo(s, &mut PartsMemo::default())
+    }
+
+    /// As [`LicenseId::parse`] (the same result for the same text), skipping
+    /// the check of a type code or issuer equal to those in `memo`.
+    pub(crate) fn parse_memo(s: &str, memo: &mut PartsMemo) -> Result<LicenseId, IdError> {
         if s.len() > MAX_LEN {
             return Err(IdError::InputTooLong {
                 kind: IdKind::LicenseId,
@@ -235,7 +270,7 @@ impl LicenseId {
                 IdError::WrongLicenseIdRoot
             });
         };
-        let parts = Parts::parse(rest)?;
+        let parts = Parts::parse_memo(rest, memo)?;
         parts.verify()?;
         Ok(LicenseId {
             text: s.into(),

@@ -31,6 +31,7 @@ mod uscc;
 pub use citizen::{CitizenId, citizen_id_check_char};
 pub use error::{IdError, IdKind, LicenseIdPart, NonStandardVariant};
 pub use holder::{HolderCode, HolderCodeType, OtherHolderCode};
+pub(crate) use license_id::PartsMemo;
 pub use license_id::{IssuerCode, LICENSE_ID_ROOT, LicenseId};
 pub use mod37::mod37_36_check;
 pub use region::{RegionCode, RegionLevel};
@@ -46,6 +47,11 @@ fn check_chars(
     offset: usize,
     ok: impl Fn(usize, u8) -> bool,
 ) -> Result<(), IdError> {
+    // Fast path: all ASCII and accepted (characters are bytes then); any
+    // other input takes the loop below, which finds the exact error.
+    if s.bytes().enumerate().all(|(i, b)| b.is_ascii() && ok(i, b)) {
+        return Ok(());
+    }
     for (i, c) in s.chars().enumerate() {
         let position = offset.saturating_add(i);
         if c.is_ascii() && ok(i, c as u8) {
@@ -70,6 +76,15 @@ fn fixed_ascii<const N: usize>(
     expected: &'static str,
     ok: impl Fn(usize, u8) -> bool,
 ) -> Result<[u8; N], IdError> {
+    // Fast path: N accepted ASCII bytes; anything else is reported below.
+    if let Ok(bytes) = <[u8; N]>::try_from(s.as_bytes())
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b.is_ascii() && ok(i, b))
+    {
+        return Ok(bytes);
+    }
     let found = s.chars().count();
     if found != N {
         return Err(IdError::Length {

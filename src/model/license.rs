@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::canonical::{Parser, ValueKind, Writer};
 use crate::date::{Date, Timestamp};
 use crate::error::DecodeError;
-use crate::ids::{HolderCode, IssuerCode, LicenseId, LicenseTypeCode, RegionCode, Uscc};
+use crate::ids::{HolderCode, IssuerCode, LicenseId, LicenseTypeCode, PartsMemo, RegionCode, Uscc};
 
 /// Size limits of the license model. Documents beyond them are rejected.
 pub mod limits {
@@ -124,13 +124,37 @@ fn check_text(
     max: usize,
     allow_newline: bool,
 ) -> Result<(), ModelError> {
+    match text_problem(s, max, allow_newline) {
+        None => Ok(()),
+        Some(problem) => Err(ModelError::Text {
+            field: field.into(),
+            problem,
+        }),
+    }
+}
+
+/// Whether `bytes` holds a byte of a control character's encoding: a C0
+/// control, DEL, or 0xC2 (the lead byte of the C1 controls). Branch-free over
+/// 16-byte blocks.
+#[inline]
+fn may_hold_control(bytes: &[u8]) -> bool {
+    let suspect = |b: u8| (b < 0x20) | (b == 0x7f) | (b == 0xc2);
+    let (blocks, tail) = bytes.as_chunks::<16>();
+    blocks
+        .iter()
+        .any(|block| block.iter().fold(false, |acc, &b| acc | suspect(b)))
+        || tail.iter().any(|&b| suspect(b))
+}
+
+/// What is wrong with `s` as a text element, if anything.
+fn text_problem(s: &str, max: usize, allow_newline: bool) -> Option<TextProblem> {
     // Byte length bounds the character count, so counting is needed only
     // when the text could be too long.
-    let problem = if s.is_empty() {
+    if s.is_empty() {
         Some(TextProblem::Empty)
     } else if s.len() > max && s.chars().count() > max {
         Some(TextProblem::TooLong { max })
-    } else if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+    } else if may_hold_control(s.as_bytes())
         && s.chars()
             .any(|c| c.is_control() && !(allow_newline && c == '\n'))
     {
@@ -139,13 +163,6 @@ fn check_text(
         Some(TextProblem::OuterWhitespace)
     } else {
         None
-    };
-    match problem {
-        None => Ok(()),
-        Some(problem) => Err(ModelError::Text {
-            field: field.into(),
-            problem,
-        }),
     }
 }
 
@@ -556,7 +573,13 @@ impl License {
             }
             match value {
                 FieldValue::Text(s) => {
-                    check_text(format!("fields.{key}"), s, limits::FIELD_TEXT_CHARS, true)?
+                    // The field's name is formatted only for an error.
+                    if let Some(problem) = text_problem(s, limits::FIELD_TEXT_CHARS, true) {
+                        return Err(ModelError::Text {
+                            field: format!("fields.{key}").into(),
+                            problem,
+                        });
+                    }
                 }
                 FieldValue::Integer(v) if v.unsigned_abs() > limits::MAX_INTEGER => {
                     return Err(ModelError::IntegerRange {
@@ -747,6 +770,15 @@ impl License {
     }
 
     pub(crate) fn decode(p: &mut Parser<'_>) -> Result<License, DecodeError> {
+        License::decode_memo(p, &mut PartsMemo::default())
+    }
+
+    /// As [`License::decode`], skipping the checks of identifier parts equal
+    /// to ones `memo` holds from an earlier license (the result is the same).
+    pub(crate) fn decode_memo(
+        p: &mut Parser<'_>,
+        memo: &mut PartsMemo,
+    ) -> Result<License, DecodeError> {
         let mut o = p.object()?;
         let mut attachments = Vec::new();
         {
@@ -812,12 +844,19 @@ impl License {
             h.end()?;
             Holder::new(name, code).map_err(DecodeError::Model)?
         };
-        let id = LicenseId::parse(&o.field("id")?.str()?).map_err(|source| DecodeError::Id {
-            field: "license.id",
-            source,
+        let id = LicenseId::parse_memo(&o.field("id")?.str()?, memo).map_err(|source| {
+            DecodeError::Id {
+                field: "license.id",
+                source,
+            }
         })?;
+        // A code equal to one in the identifier (checked there) is not checked again.
+        let id_issuer = match id.issuer() {
+            IssuerCode::Uscc(u) => Some(*u),
+            _ => None,
+        };
         let issue_date = date("license.issueDate", &o.field("issueDate")?.str()?)?;
-        let issuer = decode_org(o.field("issuer")?, "license.issuer.code")?;
+        let issuer = decode_org(o.field("issuer")?, "license.issuer.code", id_issuer)?;
         let name = o.field("name")?.str()?.into_owned();
         let number = o.field("number")?.str()?.into_owned();
         let predecessor = match o.optional("predecessor")? {
@@ -839,18 +878,27 @@ impl License {
                 let mut s = p.object()?;
                 let seal_name = s.field("name")?.str()?.into_owned();
                 let sealed_at = timestamp("license.seal.sealedAt", &s.field("sealedAt")?.str()?)?;
-                let sealer = decode_org(s.field("sealer")?, "license.seal.sealer.code")?;
+                let sealer = decode_org(
+                    s.field("sealer")?,
+                    "license.seal.sealer.code",
+                    Some(*issuer.code()),
+                )?;
                 s.end()?;
                 Some(SealInfo::new(sealer, seal_name, sealed_at).map_err(DecodeError::Model)?)
             }
             None => None,
         };
-        let type_code = LicenseTypeCode::parse(&o.field("typeCode")?.str()?).map_err(|source| {
-            DecodeError::Id {
-                field: "license.typeCode",
-                source,
+        let type_code = {
+            let text = o.field("typeCode")?.str()?;
+            if text == id.type_code().as_str() {
+                *id.type_code()
+            } else {
+                LicenseTypeCode::parse(&text).map_err(|source| DecodeError::Id {
+                    field: "license.typeCode",
+                    source,
+                })?
             }
-        })?;
+        };
         let valid_from = date("license.validFrom", &o.field("validFrom")?.str()?)?;
         let valid_to = match o.optional("validTo")? {
             Some(p) => Some(date("license.validTo", &p.str()?)?),
@@ -885,10 +933,19 @@ fn encode_org(w: &mut Writer<'_>, o: &Organisation) {
     w.end_object();
 }
 
-fn decode_org(p: &mut Parser<'_>, field: &'static str) -> Result<Organisation, DecodeError> {
+/// Decodes an organisation; a code equal to `known` (a valid code) is taken
+/// as it without being checked again.
+fn decode_org(
+    p: &mut Parser<'_>,
+    field: &'static str,
+    known: Option<Uscc>,
+) -> Result<Organisation, DecodeError> {
     let mut o = p.object()?;
-    let code = Uscc::parse(&o.field("code")?.str()?)
-        .map_err(|source| DecodeError::Id { field, source })?;
+    let text = o.field("code")?.str()?;
+    let code = match known {
+        Some(k) if k.as_str() == text => k,
+        _ => Uscc::parse(&text).map_err(|source| DecodeError::Id { field, source })?,
+    };
     let name = o.field("name")?.str()?.into_owned();
     o.end()?;
     Organisation::new(name, code).map_err(DecodeError::Model)
