@@ -30,6 +30,16 @@ struct Model {
     attachments: HashMap<[u8; 32], Vec<u8>>,
 }
 
+impl Model {
+    /// `Ok` when some version of type `code` is registered.
+    fn check_type(&self, code: &LicenseTypeCode) -> Result<(), StoreError> {
+        match self.types.range((*code, 0)..=(*code, u16::MAX)).next() {
+            Some(_) => Ok(()),
+            None => Err(StoreError::UnknownType { code: *code }),
+        }
+    }
+}
+
 struct Record {
     bytes: Vec<u8>,
     entry: CatalogEntry,
@@ -192,13 +202,7 @@ impl LicenseStore for MemoryStore {
         for doc in licenses {
             let l = doc.license();
             let code = l.type_code();
-            if m.types
-                .range((*code, 0)..=(*code, u16::MAX))
-                .next()
-                .is_none()
-            {
-                return Err(StoreError::UnknownType { code: *code });
-            }
+            m.check_type(code)?;
             let id = l.id().as_str();
             let stored = m
                 .licenses
@@ -292,13 +296,7 @@ impl LicenseStore for MemoryStore {
         let mut m = self.write();
         let l = successor.license();
         let code = l.type_code();
-        if m.types
-            .range((*code, 0)..=(*code, u16::MAX))
-            .next()
-            .is_none()
-        {
-            return Err(StoreError::UnknownType { code: *code });
-        }
+        m.check_type(code)?;
         // The predecessor's event first, then the successor, as the SQL backends do.
         let Some(record) = m.licenses.get_mut(event.license().as_str()) else {
             return Err(StoreError::NotFound {
@@ -341,13 +339,7 @@ impl LicenseStore for MemoryStore {
         for doc in licenses {
             let l = doc.license();
             let code = l.type_code();
-            if m.types
-                .range((*code, 0)..=(*code, u16::MAX))
-                .next()
-                .is_none()
-            {
-                return Err(StoreError::UnknownType { code: *code });
-            }
+            m.check_type(code)?;
             if m.licenses.contains_key(l.id().as_str()) {
                 return Err(StoreError::Conflict { id: l.id().clone() });
             }
