@@ -20,6 +20,8 @@
 //! the values the single path computes, batch and single verdicts — including
 //! the failing step and the report — are the same.
 
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 mod sig;
 
 use std::collections::BTreeMap;

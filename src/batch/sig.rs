@@ -22,8 +22,8 @@
 //! A failing batch is split in halves until every bad signature is found; small
 //! groups are checked one by one with the single rule itself.
 
-use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use sha2::{Digest, Sha512};
@@ -35,17 +35,50 @@ use crate::sign::{PublicKey, Signature};
 const SINGLE_BELOW: usize = 4;
 
 /// One signature ready for a batch: its key (an index into the batch's key
-/// table), its prepared `R` and `S`, and its challenge `k`.
+/// table), its `R` (encoding), its `S` and its challenge `k`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Item {
     pub(crate) key: usize,
-    pub(crate) prepared: Prepared,
+    r: [u8; 32],
+    s: Scalar,
     pub(crate) k: Scalar,
 }
 
+/// The `y` coordinates (bit 255 clear) of the eight points of small order:
+/// an encoding that is a point is of small order iff its `y` is one of them
+/// (the sign bit only chooses between `P` and `−P`, both of small order).
+fn small_order_ys() -> &'static [[u8; 32]] {
+    static YS: std::sync::OnceLock<Vec<[u8; 32]>> = std::sync::OnceLock::new();
+    YS.get_or_init(|| {
+        let mut ys: Vec<[u8; 32]> = EIGHT_TORSION
+            .iter()
+            .map(|t| {
+                let mut y = t.compress().to_bytes();
+                if let Some(top) = y.last_mut() {
+                    *top &= 0x7f;
+                }
+                y
+            })
+            .collect();
+        ys.sort_unstable();
+        ys.dedup();
+        ys
+    })
+}
+
+fn is_small_order_y(r: &[u8; 32]) -> bool {
+    let mut y = *r;
+    if let Some(top) = y.last_mut() {
+        *top &= 0x7f;
+    }
+    small_order_ys().contains(&y)
+}
+
 impl Item {
-    /// Rules 1–3 and the challenge for `sig` over `message` under `keys[key]`;
-    /// `None` when the signature is invalid by rules 1–3.
+    /// Rules 1 and 3 and the canonical-`y` half of rule 2, and the challenge,
+    /// for `sig` over `message` under `keys[key]`; `None` when the signature
+    /// is invalid by them. Whether `R` is a point at all is found when the
+    /// batch decompresses it ([`verify_items`]).
     pub(crate) fn new(
         keys: &[PublicKey],
         key: usize,
@@ -53,26 +86,46 @@ impl Item {
         sig: &Signature,
     ) -> Option<Item> {
         let public = keys.get(key)?;
-        let prepared = ed25519::prepare(sig)?;
-        let k = ed25519::challenge(&sig.r_bytes(), public.as_bytes(), message);
-        Some(Item { key, prepared, k })
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(sig.s_bytes()))?;
+        let r = sig.r_bytes();
+        if !ed25519::y_is_canonical(&r) || is_small_order_y(&r) {
+            return None;
+        }
+        let k = ed25519::challenge(&r, public.as_bytes(), message);
+        Some(Item { key, r, s, k })
     }
+
+    /// The single rule's prepared form (curve25519-dalek's decompression);
+    /// `None` if `R` is not a point.
+    fn prepared(&self) -> Option<Prepared> {
+        let r = CompressedEdwardsY(self.r).decompress()?;
+        Some(Prepared { r, s: self.s })
+    }
+}
+
+/// Where the batch finds each item's `R` as a point.
+enum Points<'a> {
+    /// Decompressed by curve25519-dalek (`None`: not a point).
+    Dalek(&'a [Option<EdwardsPoint>]),
+    /// Decompressed on AVX-512 IFMA lanes, in Niels form.
+    #[cfg(target_arch = "x86_64")]
+    Ifma(&'a [super::ifma::NielsLimbs]),
 }
 
 /// Coefficients derived from the whole batch — its challenges `kᵢ` (which hash
 /// `Rᵢ`, the key and the message) and its `Sᵢ` — so the verdict is a
 /// deterministic function of the input.
-fn coefficients(items: &[Item]) -> Vec<Scalar> {
+fn coefficients(all: &[Item], idx: &[usize]) -> Vec<u128> {
     let mut t = Sha512::new();
     t.update(b"elicense/1/batch-coefficients");
-    for it in items {
+    for it in idx.iter().filter_map(|&i| all.get(i)) {
         t.update(it.k.as_bytes());
-        t.update(it.prepared.s.as_bytes());
+        t.update(it.s.as_bytes());
     }
     let seed: [u8; 64] = t.finalize().into();
-    let mut out = Vec::with_capacity(items.len());
+    let mut out = Vec::with_capacity(idx.len());
     let mut counter: u64 = 0;
-    while out.len() < items.len() {
+    while out.len() < idx.len() {
         let block: [u8; 64] = Sha512::new()
             .chain_update(seed)
             .chain_update(counter.to_le_bytes())
@@ -80,61 +133,76 @@ fn coefficients(items: &[Item]) -> Vec<Scalar> {
             .into();
         counter += 1;
         for chunk in block.chunks_exact(16) {
-            if out.len() == items.len() {
+            if out.len() == idx.len() {
                 break;
             }
-            let mut wide = [0u8; 32];
-            if let Some(lo) = wide.get_mut(..16) {
-                lo.copy_from_slice(chunk);
-            }
-            out.push(Scalar::from_bytes_mod_order(wide));
+            let mut b = [0u8; 16];
+            b.copy_from_slice(chunk);
+            out.push(u128::from_le_bytes(b));
         }
     }
     out
 }
 
-/// Whether the batch equation holds for `items` (all indices into `all`).
-fn batch_holds(keys: &[PublicKey], all: &[Item], idx: &[usize]) -> bool {
-    let items: Vec<Item> = idx.iter().filter_map(|&i| all.get(i).copied()).collect();
-    if items.len() != idx.len() {
-        return false;
-    }
-    let z = coefficients(&items);
+/// Whether the batch equation holds for `idx` (indices into `all`, whose
+/// `R` are points).
+fn batch_holds(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usize]) -> bool {
+    let z = coefficients(all, idx);
     let mut b_coeff = Scalar::ZERO;
     let mut key_coeff: Vec<(usize, Scalar)> = Vec::new();
-    let mut scalars: Vec<Scalar> = Vec::with_capacity(items.len() + 8);
-    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(items.len() + 8);
-    for (it, zi) in items.iter().zip(&z) {
-        b_coeff -= zi * it.prepared.s;
-        let zk = zi * it.k;
+    let mut scalars: Vec<Scalar> = Vec::new();
+    let mut terms: Vec<EdwardsPoint> = Vec::new();
+    for (&i, &zi) in idx.iter().zip(&z) {
+        let Some(it) = all.get(i) else {
+            return false;
+        };
+        let zs = Scalar::from(zi);
+        b_coeff -= zs * it.s;
+        let zk = zs * it.k;
         match key_coeff.iter_mut().find(|(k, _)| *k == it.key) {
             Some((_, c)) => *c += zk,
             None => key_coeff.push((it.key, zk)),
         }
-        scalars.push(*zi);
-        points.push(it.prepared.r);
+        if let Points::Dalek(r) = points {
+            let Some(Some(r)) = r.get(i) else {
+                return false;
+            };
+            scalars.push(zs);
+            terms.push(*r);
+        }
     }
     for (k, c) in key_coeff {
         let Some(public) = keys.get(k) else {
             return false;
         };
         scalars.push(c);
-        points.push(*public.point());
+        terms.push(*public.point());
     }
     scalars.push(b_coeff);
-    points.push(ED25519_BASEPOINT_POINT);
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
-        .mul_by_cofactor()
-        .is_identity()
+    terms.push(ED25519_BASEPOINT_POINT);
+    let mut total = EdwardsPoint::vartime_multiscalar_mul(scalars, terms);
+    #[cfg(target_arch = "x86_64")]
+    if let Points::Ifma(table) = points {
+        // Σ zᵢ·Rᵢ, handed over as an encoding of the point it is.
+        let Some(sum) =
+            super::ifma::sum(table, idx, &z).and_then(|e| CompressedEdwardsY(e).decompress())
+        else {
+            return false;
+        };
+        total += sum;
+    }
+    total.mul_by_cofactor().is_identity()
 }
 
 fn single_holds(keys: &[PublicKey], it: &Item) -> bool {
-    keys.get(it.key)
-        .is_some_and(|key| ed25519::equation_holds(key, &it.prepared, &it.k))
+    match (keys.get(it.key), it.prepared()) {
+        (Some(key), Some(p)) => ed25519::equation_holds(key, &p, &it.k),
+        _ => false,
+    }
 }
 
 /// Marks every item of `idx` valid or not, bisecting failed groups.
-fn settle(keys: &[PublicKey], all: &[Item], idx: &[usize], out: &mut [bool]) {
+fn settle(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usize], out: &mut [bool]) {
     if idx.len() <= SINGLE_BELOW {
         for &i in idx {
             let ok = all.get(i).is_some_and(|it| single_holds(keys, it));
@@ -144,7 +212,7 @@ fn settle(keys: &[PublicKey], all: &[Item], idx: &[usize], out: &mut [bool]) {
         }
         return;
     }
-    if batch_holds(keys, all, idx) {
+    if batch_holds(keys, all, points, idx) {
         for &i in idx {
             if let Some(o) = out.get_mut(i) {
                 *o = true;
@@ -153,15 +221,49 @@ fn settle(keys: &[PublicKey], all: &[Item], idx: &[usize], out: &mut [bool]) {
         return;
     }
     let (left, right) = idx.split_at(idx.len() / 2);
-    settle(keys, all, left, out);
-    settle(keys, all, right, out);
+    settle(keys, all, points, left, out);
+    settle(keys, all, points, right, out);
 }
 
 /// Verdicts for `items` (same order): valid under the single rule or not.
 pub(crate) fn verify_items(keys: &[PublicKey], items: &[Item]) -> Vec<bool> {
+    verify_items_with(keys, items, ifma_available())
+}
+
+fn ifma_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        super::ifma::available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`verify_items`], on the IFMA lanes or not.
+fn verify_items_with(keys: &[PublicKey], items: &[Item], ifma: bool) -> Vec<bool> {
     let mut out = vec![false; items.len()];
-    let idx: Vec<usize> = (0..items.len()).collect();
-    settle(keys, items, &idx, &mut out);
+    #[cfg(target_arch = "x86_64")]
+    if ifma {
+        let encodings: Vec<[u8; 32]> = items.iter().map(|it| it.r).collect();
+        let mut table = vec![[0u64; 16]; items.len()];
+        let ok = super::ifma::decompress_all(&encodings, &mut table);
+        let idx: Vec<usize> = (0..items.len())
+            .filter(|&i| ok.get(i).copied().unwrap_or(false))
+            .collect();
+        settle(keys, items, &Points::Ifma(&table), &idx, &mut out);
+        return out;
+    }
+    let _ = ifma;
+    let points: Vec<Option<EdwardsPoint>> = items
+        .iter()
+        .map(|it| CompressedEdwardsY(it.r).decompress())
+        .collect();
+    let idx: Vec<usize> = (0..items.len())
+        .filter(|&i| points.get(i).is_some_and(Option::is_some))
+        .collect();
+    settle(keys, items, &Points::Dalek(&points), &idx, &mut out);
     out
 }
 
@@ -257,6 +359,71 @@ mod tests {
         let batch = verify_signatures(&refs);
         for (i, (a, b, c)) in refs.iter().enumerate() {
             assert_eq!(batch[i], crate::verify_signature(a, b, c).is_ok(), "{i}");
+        }
+    }
+
+    #[test]
+    fn small_order_ys_are_the_small_order_points() {
+        let ys = small_order_ys();
+        assert_eq!(ys.len(), 5);
+        for y in ys {
+            for sign in [0u8, 0x80] {
+                let mut e = *y;
+                e[31] |= sign;
+                let p = CompressedEdwardsY(e).decompress().expect("a point");
+                assert!(p.is_small_order());
+                assert!(is_small_order_y(&e));
+            }
+        }
+        let key = SigningKey::from_seed(&[7u8; 32]);
+        assert!(!is_small_order_y(key.public_key().as_bytes()));
+    }
+
+    /// The IFMA lanes and curve25519-dalek alone give the same verdicts on a
+    /// mix of valid, tampered, torsion, not-a-point and wrong-key signatures.
+    #[test]
+    fn ifma_and_portable_paths_agree() {
+        let keys: Vec<SigningKey> = (0..3u8)
+            .map(|i| SigningKey::from_seed(&[i + 21; 32]))
+            .collect();
+        let publics: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
+        let torsion = eight_torsion();
+        let mut items = Vec::new();
+        let mut expect = Vec::new();
+        for i in 0..700usize {
+            let m = (i as u32).to_le_bytes().repeat(7);
+            let k = i % 3;
+            let mut sig = keys[k].sign_message(&m).to_bytes();
+            let mut key = k;
+            match i % 23 {
+                5 => sig[3] ^= 0x10,    // R changed: usually not a point at all
+                6 => sig[40] ^= 0x01,   // S changed
+                7 => key = (k + 1) % 3, // wrong key
+                8 => {
+                    let t = torsion_signature(&keys[k], &[&m], &torsion[i % 8], i as u64 + 3);
+                    sig = t.to_bytes();
+                }
+                _ => {}
+            }
+            let sig = Signature::from_bytes(sig);
+            expect
+                .push(crate::verify_signature(publics[key].as_bytes(), &m, sig.as_bytes()).is_ok());
+            if let Some(it) = Item::new(&publics, key, &[&m], &sig) {
+                items.push((items.len(), it));
+            } else {
+                items.push((
+                    usize::MAX,
+                    Item::new(&publics, 0, &[b"x"], &keys[0].sign_message(b"y")).unwrap(),
+                ));
+            }
+        }
+        let list: Vec<Item> = items.iter().map(|(_, it)| *it).collect();
+        let portable = verify_items_with(&publics, &list, false);
+        let lanes = verify_items_with(&publics, &list, ifma_available());
+        assert_eq!(portable, lanes);
+        for (i, ((slot, _), e)) in items.iter().zip(&expect).enumerate() {
+            let got = *slot != usize::MAX && portable[i];
+            assert_eq!(got, *e, "{i}");
         }
     }
 }

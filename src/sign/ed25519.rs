@@ -31,7 +31,7 @@ pub(crate) struct Prepared {
 }
 
 /// Whether a 32-byte Edwards y encoding (sign bit ignored) is below p = 2^255 − 19.
-fn y_is_canonical(bytes: &[u8; 32]) -> bool {
+pub(crate) fn y_is_canonical(bytes: &[u8; 32]) -> bool {
     let mut y = *bytes;
     if let Some(last) = y.last_mut() {
         *last &= 0x7f;
