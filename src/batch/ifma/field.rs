@@ -87,18 +87,23 @@ fn times19(x: __m512i) -> __m512i {
     _mm512_mullo_epi64(x, splat(19))
 }
 
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn shr51(v: __m512i) -> __m512i {
+    _mm512_srli_epi64::<51>(v)
+}
+
 /// One parallel carry: limbs below 2⁶³ in, below 2⁵¹ + 19·2¹² out.
 #[target_feature(enable = "avx512f,avx512dq")]
 #[inline]
 fn carry(c: [__m512i; 5]) -> Fe {
     let m = splat(MASK51);
-    let s = |v: __m512i| _mm512_srli_epi64::<51>(v);
     Fe([
-        _mm512_add_epi64(_mm512_and_si512(c[0], m), times19(s(c[4]))),
-        _mm512_add_epi64(_mm512_and_si512(c[1], m), s(c[0])),
-        _mm512_add_epi64(_mm512_and_si512(c[2], m), s(c[1])),
-        _mm512_add_epi64(_mm512_and_si512(c[3], m), s(c[2])),
-        _mm512_add_epi64(_mm512_and_si512(c[4], m), s(c[3])),
+        _mm512_add_epi64(_mm512_and_si512(c[0], m), times19(shr51(c[4]))),
+        _mm512_add_epi64(_mm512_and_si512(c[1], m), shr51(c[0])),
+        _mm512_add_epi64(_mm512_and_si512(c[2], m), shr51(c[1])),
+        _mm512_add_epi64(_mm512_and_si512(c[3], m), shr51(c[2])),
+        _mm512_add_epi64(_mm512_and_si512(c[4], m), shr51(c[3])),
     ])
 }
 
@@ -125,7 +130,13 @@ impl Fe {
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub(super) fn splat(limbs: [u64; 5]) -> Fe {
-        Fe(limbs.map(|l| splat(l)))
+        Fe([
+            splat(limbs[0]),
+            splat(limbs[1]),
+            splat(limbs[2]),
+            splat(limbs[3]),
+            splat(limbs[4]),
+        ])
     }
 
     #[target_feature(enable = "avx512f")]
@@ -173,7 +184,11 @@ impl Fe {
     pub(super) fn add(self, b: Fe) -> Fe {
         let a = self.0;
         let b = b.0;
-        carry([0, 1, 2, 3, 4].map(|k| _mm512_add_epi64(a[k], b[k])))
+        let mut c = a;
+        for k in 0..5 {
+            c[k] = _mm512_add_epi64(a[k], b[k]);
+        }
+        carry(c)
     }
 
     /// `a − b`, computed as `a + 4p − b` so that no lane goes negative.
@@ -189,10 +204,11 @@ impl Fe {
         ];
         let a = self.0;
         let b = b.0;
-        carry(
-            [0, 1, 2, 3, 4]
-                .map(|k| _mm512_sub_epi64(_mm512_add_epi64(a[k], splat(FOUR_P[k])), b[k])),
-        )
+        let mut c = a;
+        for k in 0..5 {
+            c[k] = _mm512_sub_epi64(_mm512_add_epi64(a[k], splat(FOUR_P[k])), b[k]);
+        }
+        carry(c)
     }
 
     #[target_feature(enable = "avx512f,avx512dq")]
@@ -299,39 +315,36 @@ impl Fe {
     #[inline]
     pub(super) fn freeze(self) -> Fe {
         let m = splat(MASK51);
-        let s = |v: __m512i| _mm512_srli_epi64::<51>(v);
-        let and = |v: __m512i| _mm512_and_si512(v, m);
-        let add = |a: __m512i, b: __m512i| _mm512_add_epi64(a, b);
         let [mut l0, mut l1, mut l2, mut l3, mut l4] = self.0;
         // Sequential carry: limbs below 2⁵¹ but the first, below 2⁵¹ + 38;
         // the value is below 2²⁵⁵ + 38 < 2p.
-        l1 = add(l1, s(l0));
-        l0 = and(l0);
-        l2 = add(l2, s(l1));
-        l1 = and(l1);
-        l3 = add(l3, s(l2));
-        l2 = and(l2);
-        l4 = add(l4, s(l3));
-        l3 = and(l3);
-        l0 = add(l0, times19(s(l4)));
-        l4 = and(l4);
+        l1 = _mm512_add_epi64(l1, shr51(l0));
+        l0 = _mm512_and_si512(l0, m);
+        l2 = _mm512_add_epi64(l2, shr51(l1));
+        l1 = _mm512_and_si512(l1, m);
+        l3 = _mm512_add_epi64(l3, shr51(l2));
+        l2 = _mm512_and_si512(l2, m);
+        l4 = _mm512_add_epi64(l4, shr51(l3));
+        l3 = _mm512_and_si512(l3, m);
+        l0 = _mm512_add_epi64(l0, times19(shr51(l4)));
+        l4 = _mm512_and_si512(l4, m);
         // q = ⌊(value + 19) / 2²⁵⁵⌋ is 1 exactly when value ≥ p.
-        let mut q = s(add(l0, splat(19)));
-        q = s(add(l1, q));
-        q = s(add(l2, q));
-        q = s(add(l3, q));
-        q = s(add(l4, q));
+        let mut q = shr51(_mm512_add_epi64(l0, splat(19)));
+        q = shr51(_mm512_add_epi64(l1, q));
+        q = shr51(_mm512_add_epi64(l2, q));
+        q = shr51(_mm512_add_epi64(l3, q));
+        q = shr51(_mm512_add_epi64(l4, q));
         // value − p = value + 19 − 2²⁵⁵: add 19q, carry, drop bit 255.
-        l0 = add(l0, times19(q));
-        l1 = add(l1, s(l0));
-        l0 = and(l0);
-        l2 = add(l2, s(l1));
-        l1 = and(l1);
-        l3 = add(l3, s(l2));
-        l2 = and(l2);
-        l4 = add(l4, s(l3));
-        l3 = and(l3);
-        l4 = and(l4);
+        l0 = _mm512_add_epi64(l0, times19(q));
+        l1 = _mm512_add_epi64(l1, shr51(l0));
+        l0 = _mm512_and_si512(l0, m);
+        l2 = _mm512_add_epi64(l2, shr51(l1));
+        l1 = _mm512_and_si512(l1, m);
+        l3 = _mm512_add_epi64(l3, shr51(l2));
+        l2 = _mm512_and_si512(l2, m);
+        l4 = _mm512_add_epi64(l4, shr51(l3));
+        l3 = _mm512_and_si512(l3, m);
+        l4 = _mm512_and_si512(l4, m);
         Fe([l0, l1, l2, l3, l4])
     }
 
@@ -357,9 +370,11 @@ impl Fe {
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub(super) fn select(self, mask: __mmask8, b: Fe) -> Fe {
-        let a = self.0;
-        let b = b.0;
-        Fe([0, 1, 2, 3, 4].map(|k| _mm512_mask_blend_epi64(mask, a[k], b[k])))
+        let mut c = self.0;
+        for (v, w) in c.iter_mut().zip(b.0) {
+            *v = _mm512_mask_blend_epi64(mask, *v, w);
+        }
+        Fe(c)
     }
 
     /// Every lane set to lane `lane` of `self`.
@@ -367,7 +382,11 @@ impl Fe {
     #[inline]
     pub(super) fn broadcast_lane(self, lane: usize) -> Fe {
         let idx = splat(lane as u64 & 7);
-        Fe(self.0.map(|v| _mm512_permutexvar_epi64(idx, v)))
+        let mut c = self.0;
+        for v in c.iter_mut() {
+            *v = _mm512_permutexvar_epi64(idx, *v);
+        }
+        Fe(c)
     }
 
     /// `(was_square, r)` exactly as the reference `sqrt_ratio_i`: `r` the

@@ -265,6 +265,27 @@ pub(crate) fn decompress_all(encodings: &[[u8; 32]], out: &mut [NielsLimbs]) -> 
     ok
 }
 
+/// The Niels point whose limbs start at `base + offset` in each lane.
+///
+/// # Safety
+/// Every lane's `offset..offset + 15` must index `u64`s of one allocation
+/// starting at `base`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn gather_niels(base: *const i64, offsets: __m512i) -> Niels {
+    let z = _mm512_setzero_si512();
+    let mut limbs = [z; 15];
+    for (j, v) in limbs.iter_mut().enumerate() {
+        // SAFETY: the caller's promise, with `j < 15`.
+        *v = unsafe { _mm512_i64gather_epi64::<8>(offsets, base.add(j)) };
+    }
+    Niels {
+        y_plus_x: Fe([limbs[0], limbs[1], limbs[2], limbs[3], limbs[4]]),
+        y_minus_x: Fe([limbs[5], limbs[6], limbs[7], limbs[8], limbs[9]]),
+        xy2d: Fe([limbs[10], limbs[11], limbs[12], limbs[13], limbs[14]]),
+    }
+}
+
 /// Bits per bucket window; 22 windows cover a 128-bit coefficient.
 const WINDOW: u32 = 6;
 const WINDOWS: usize = 22;
@@ -335,7 +356,10 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
     // lane) and digit `d`, the 20 limb registers' lanes.
     let wgroups = WINDOWS.div_ceil(8);
     let id_regs = Point::identity().regs();
-    let id_lanes: [[u64; 8]; 20] = id_regs.map(|r| lanes(r));
+    let mut id_lanes = [[0u64; 8]; 20];
+    for (dst, r) in id_lanes.iter_mut().zip(id_regs) {
+        *dst = lanes(r);
+    }
     let mut sums: Vec<[[u64; 8]; 20]> = vec![id_lanes; wgroups * BUCKETS];
 
     let mut group = [0usize; 8];
@@ -366,20 +390,9 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
             break;
         }
         let offsets = _mm512_min_epu64(field::from_lanes(&at), _mm512_slli_epi64::<4>(max_index));
-        let gather = |k: usize| -> Fe {
-            let mut limbs = [_mm512_setzero_si512(); 5];
-            for (l, v) in limbs.iter_mut().enumerate() {
-                // SAFETY: every offset is at most 16·(table.len() − 1), and
-                // `5k + l < 15`, so each lane reads a limb of a point of `table`.
-                *v = unsafe { _mm512_i64gather_epi64::<8>(offsets, base.add(5 * k + l)) };
-            }
-            Fe(limbs)
-        };
-        let q = Niels {
-            y_plus_x: gather(0),
-            y_minus_x: gather(1),
-            xy2d: gather(2),
-        };
+        // SAFETY: every offset is at most 16·(table.len() − 1) (clamped just
+        // above), and `gather_niels` reads limbs 0..15 from there.
+        let q = unsafe { gather_niels(base, offsets) };
         let next = acc.add_niels(&q);
         acc = acc.select(active, &next);
         // Advance; lanes whose group ended write it out and restart.
@@ -393,7 +406,10 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
             }
         }
         if ended != 0 {
-            let regs = acc.regs().map(|r| lanes(r));
+            let mut regs = [[0u64; 8]; 20];
+            for (dst, r) in regs.iter_mut().zip(acc.regs()) {
+                *dst = lanes(r);
+            }
             for l in 0..8 {
                 if ended & (1 << l) != 0 {
                     let g = group[l];
@@ -417,7 +433,10 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
         let mut total = Point::identity();
         for d in (1..BUCKETS).rev() {
             if let Some(s) = sums.get(wg * BUCKETS + d) {
-                let regs = s.map(|l| field::from_lanes(&l));
+                let mut regs = [_mm512_setzero_si512(); 20];
+                for (dst, l) in regs.iter_mut().zip(s) {
+                    *dst = field::from_lanes(l);
+                }
                 running = running.add(&Point::from_regs(&regs));
             }
             total = total.add(&running);
