@@ -19,7 +19,10 @@
 //! batch sum is `−Σ zᵢ[8]Dᵢ` of points in the prime-order subgroup: it is zero
 //! when every signature is valid, and when one is not it is zero for at most one
 //! value of that signature's `zᵢ` modulo `L`, i.e. with probability ≤ 2⁻¹²⁸.
-//! A failing batch is split in halves until every bad signature is found; small
+//! A failing batch is split in halves until every bad signature is found (the
+//! halves keep their coefficients, so each test is still wrong with
+//! probability ≤ 2⁻¹²⁸, and a right half's sum is its parent's minus the
+//! left's); small
 //! groups are checked one by one with the single rule itself.
 
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
@@ -114,7 +117,8 @@ enum Points<'a> {
 
 /// Coefficients derived from the whole batch — its challenges `kᵢ` (which hash
 /// `Rᵢ`, the key and the message) and its `Sᵢ` — so the verdict is a
-/// deterministic function of the input.
+/// deterministic function of the input. The halves of a failed batch keep
+/// their coefficients.
 fn coefficients(all: &[Item], idx: &[usize]) -> Vec<u128> {
     let mut t = Sha512::new();
     t.update(b"elicense/1/batch-coefficients");
@@ -144,18 +148,23 @@ fn coefficients(all: &[Item], idx: &[usize]) -> Vec<u128> {
     out
 }
 
-/// Whether the batch equation holds for `idx` (indices into `all`, whose
-/// `R` are points).
-fn batch_holds(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usize]) -> bool {
-    let z = coefficients(all, idx);
+/// The batch equation's left side for `idx` (indices into `all`, whose `R`
+/// are points) with coefficients `z` (same length):
+/// `Σᵢ zᵢ·Rᵢ + Σ_κ (Σ zᵢ·kᵢ)·A_κ − (Σᵢ zᵢ·Sᵢ)·B`, before the cofactor.
+/// `None` if an index or key is missing (never, for well-formed input).
+fn equation(
+    keys: &[PublicKey],
+    all: &[Item],
+    points: &Points<'_>,
+    idx: &[usize],
+    z: &[u128],
+) -> Option<EdwardsPoint> {
     let mut b_coeff = Scalar::ZERO;
     let mut key_coeff: Vec<(usize, Scalar)> = Vec::new();
     let mut scalars: Vec<Scalar> = Vec::new();
     let mut terms: Vec<EdwardsPoint> = Vec::new();
-    for (&i, &zi) in idx.iter().zip(&z) {
-        let Some(it) = all.get(i) else {
-            return false;
-        };
+    for (&i, &zi) in idx.iter().zip(z) {
+        let it = all.get(i)?;
         let zs = Scalar::from(zi);
         b_coeff -= zs * it.s;
         let zk = zs * it.k;
@@ -164,19 +173,14 @@ fn batch_holds(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usi
             None => key_coeff.push((it.key, zk)),
         }
         if let Points::Dalek(r) = points {
-            let Some(Some(r)) = r.get(i) else {
-                return false;
-            };
+            let r = r.get(i)?.as_ref()?;
             scalars.push(zs);
             terms.push(*r);
         }
     }
     for (k, c) in key_coeff {
-        let Some(public) = keys.get(k) else {
-            return false;
-        };
         scalars.push(c);
-        terms.push(*public.point());
+        terms.push(*keys.get(k)?.point());
     }
     scalars.push(b_coeff);
     terms.push(ED25519_BASEPOINT_POINT);
@@ -184,13 +188,13 @@ fn batch_holds(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usi
     #[cfg(target_arch = "x86_64")]
     if let Points::Ifma(table) = points {
         // Σ zᵢ·Rᵢ, handed over as an encoding of the point it is.
-        let Some(sum) =
-            super::ifma::sum(table, idx, &z).and_then(|e| CompressedEdwardsY(e).decompress())
-        else {
-            return false;
-        };
-        total += sum;
+        total +=
+            super::ifma::sum(table, idx, z).and_then(|e| CompressedEdwardsY(e).decompress())?;
     }
+    Some(total)
+}
+
+fn holds(total: &EdwardsPoint) -> bool {
     total.mul_by_cofactor().is_identity()
 }
 
@@ -201,8 +205,19 @@ fn single_holds(keys: &[PublicKey], it: &Item) -> bool {
     }
 }
 
-/// Marks every item of `idx` valid or not, bisecting failed groups.
-fn settle(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usize], out: &mut [bool]) {
+/// Marks every item of `idx` valid or not. A group whose equation fails is
+/// split in halves; the right half's equation is the group's minus the left
+/// half's (one set of coefficients for the whole batch), so each split costs
+/// one sum. Groups of at most [`SINGLE_BELOW`] are checked one by one.
+fn settle(
+    keys: &[PublicKey],
+    all: &[Item],
+    points: &Points<'_>,
+    idx: &[usize],
+    z: &[u128],
+    known: Option<EdwardsPoint>,
+    out: &mut [bool],
+) {
     if idx.len() <= SINGLE_BELOW {
         for &i in idx {
             let ok = all.get(i).is_some_and(|it| single_holds(keys, it));
@@ -212,7 +227,8 @@ fn settle(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usize], 
         }
         return;
     }
-    if batch_holds(keys, all, points, idx) {
+    let total = known.or_else(|| equation(keys, all, points, idx, z));
+    if total.as_ref().is_some_and(holds) {
         for &i in idx {
             if let Some(o) = out.get_mut(i) {
                 *o = true;
@@ -220,9 +236,16 @@ fn settle(keys: &[PublicKey], all: &[Item], points: &Points<'_>, idx: &[usize], 
         }
         return;
     }
-    let (left, right) = idx.split_at(idx.len() / 2);
-    settle(keys, all, points, left, out);
-    settle(keys, all, points, right, out);
+    let half = idx.len() / 2;
+    let (left, right) = idx.split_at(half);
+    let (zl, zr) = z.split_at(half.min(z.len()));
+    let t_left = equation(keys, all, points, left, zl);
+    let t_right = match (total, t_left) {
+        (Some(t), Some(l)) => Some(t - l),
+        _ => None,
+    };
+    settle(keys, all, points, left, zl, t_left, out);
+    settle(keys, all, points, right, zr, t_right, out);
 }
 
 /// Verdicts for `items` (same order): valid under the single rule or not.
@@ -252,7 +275,8 @@ fn verify_items_with(keys: &[PublicKey], items: &[Item], ifma: bool) -> Vec<bool
         let idx: Vec<usize> = (0..items.len())
             .filter(|&i| ok.get(i).copied().unwrap_or(false))
             .collect();
-        settle(keys, items, &Points::Ifma(&table), &idx, &mut out);
+        let z = coefficients(items, &idx);
+        settle(keys, items, &Points::Ifma(&table), &idx, &z, None, &mut out);
         return out;
     }
     let _ = ifma;
@@ -263,7 +287,16 @@ fn verify_items_with(keys: &[PublicKey], items: &[Item], ifma: bool) -> Vec<bool
     let idx: Vec<usize> = (0..items.len())
         .filter(|&i| points.get(i).is_some_and(Option::is_some))
         .collect();
-    settle(keys, items, &Points::Dalek(&points), &idx, &mut out);
+    let z = coefficients(items, &idx);
+    settle(
+        keys,
+        items,
+        &Points::Dalek(&points),
+        &idx,
+        &z,
+        None,
+        &mut out,
+    );
     out
 }
 

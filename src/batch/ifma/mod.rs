@@ -286,10 +286,29 @@ unsafe fn gather_niels(base: *const i64, offsets: __m512i) -> Niels {
     }
 }
 
-/// Bits per bucket window; 22 windows cover a 128-bit coefficient.
-const WINDOW: u32 = 6;
-const WINDOWS: usize = 22;
-const BUCKETS: usize = 1 << WINDOW;
+/// Bits per bucket window for a sum of `n` points: larger windows mean
+/// fewer bucket additions per point but more buckets to combine.
+fn window_bits(n: usize) -> usize {
+    match n {
+        0..16 => 3,
+        16..64 => 4,
+        64..200 => 5,
+        _ => 6,
+    }
+}
+
+/// Buffers reused by the sums of one thread.
+#[derive(Default)]
+struct Scratch {
+    starts: Vec<u32>,
+    fill: Vec<u32>,
+    order: Vec<u32>,
+    sums: Vec<[[u64; 8]; 20]>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
 
 /// `Σ zᵢ·Pᵢ` for the points `table[idx[i]]` and 128-bit `z[i]`, as an
 /// encoding (the sum is always a curve point).
@@ -297,23 +316,40 @@ pub(crate) fn sum(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> Option<[u8
     if !available() || idx.len() != z.len() || idx.iter().any(|&i| i >= table.len()) {
         return None;
     }
-    // SAFETY: the CPU features were checked just above; every index is
-    // below `table.len()`.
-    Some(unsafe { sum_inner(table, idx, z) })
+    let run = |scratch: &mut Scratch| {
+        // SAFETY: the CPU features were checked just above; every index is
+        // below `table.len()`.
+        unsafe { sum_inner(table, idx, z, scratch) }
+    };
+    Some(SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => run(&mut s),
+        Err(_) => run(&mut Scratch::default()),
+    }))
 }
 
 #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
-fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
+fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128], scratch: &mut Scratch) -> [u8; 32] {
+    let window = window_bits(idx.len());
+    let windows = 128usize.div_ceil(window);
+    let buckets = 1usize << window;
     // 1. Sort (window, digit) pairs: `order` lists point indices grouped by
     //    bucket, buckets in (window, digit) order; `starts[g]` opens group g
-    //    (g = window·BUCKETS + digit).
-    let groups = WINDOWS * BUCKETS;
-    let mut counts = vec![0u32; groups + 1];
-    let digit = |zi: u128, w: usize| ((zi >> (WINDOW as usize * w)) as usize) & (BUCKETS - 1);
+    //    (g = window·buckets + digit).
+    let groups = windows * buckets;
+    let Scratch {
+        starts,
+        fill,
+        order,
+        sums,
+    } = scratch;
+    starts.clear();
+    starts.resize(groups + 1, 0);
+    let counts = starts;
+    let digit = |zi: u128, w: usize| ((zi >> (window * w)) as usize) & (buckets - 1);
     for &zi in z {
-        for w in 0..WINDOWS {
+        for w in 0..windows {
             let d = digit(zi, w);
-            if let Some(c) = counts.get_mut(w * BUCKETS + d + 1).filter(|_| d != 0) {
+            if let Some(c) = counts.get_mut(w * buckets + d + 1).filter(|_| d != 0) {
                 *c += 1;
             }
         }
@@ -321,14 +357,16 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
     for g in 0..groups {
         counts[g + 1] += counts[g];
     }
-    let starts = counts;
+    let starts: &[u32] = counts;
     let total = starts[groups] as usize;
-    let mut fill: Vec<u32> = starts.clone();
-    let mut order = vec![0u32; total];
+    fill.clear();
+    fill.extend_from_slice(starts);
+    order.clear();
+    order.resize(total, 0);
     for (&i, &zi) in idx.iter().zip(z) {
-        for w in 0..WINDOWS {
+        for w in 0..windows {
             let d = digit(zi, w);
-            if let Some(f) = fill.get_mut(w * BUCKETS + d).filter(|_| d != 0) {
+            if let Some(f) = fill.get_mut(w * buckets + d).filter(|_| d != 0) {
                 if let Some(o) = order.get_mut(*f as usize) {
                     *o = i as u32;
                 }
@@ -354,13 +392,14 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
     }
     // Bucket sums: for window group `wg` (windows 8·wg..8·wg + 7, one per
     // lane) and digit `d`, the 20 limb registers' lanes.
-    let wgroups = WINDOWS.div_ceil(8);
+    let wgroups = windows.div_ceil(8);
     let id_regs = Point::identity().regs();
     let mut id_lanes = [[0u64; 8]; 20];
     for (dst, r) in id_lanes.iter_mut().zip(id_regs) {
         *dst = lanes(r);
     }
-    let mut sums: Vec<[[u64; 8]; 20]> = vec![id_lanes; wgroups * BUCKETS];
+    sums.clear();
+    sums.resize(wgroups * buckets, id_lanes);
 
     let mut group = [0usize; 8];
     let mut pos = [0usize; 8];
@@ -413,8 +452,8 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
             for l in 0..8 {
                 if ended & (1 << l) != 0 {
                     let g = group[l];
-                    let (w, d) = (g / BUCKETS, g % BUCKETS);
-                    if let Some(s) = sums.get_mut((w / 8) * BUCKETS + d) {
+                    let (w, d) = (g / buckets, g % buckets);
+                    if let Some(s) = sums.get_mut((w / 8) * buckets + d) {
                         for (dst, src) in s.iter_mut().zip(&regs) {
                             dst[w % 8] = src[l];
                         }
@@ -427,12 +466,12 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
     }
 
     // 3. Per window (a lane each): Σ_d d·S_d by running sums.
-    let mut windows = Vec::with_capacity(wgroups);
+    let mut per_window = Vec::with_capacity(wgroups);
     for wg in 0..wgroups {
         let mut running = Point::identity();
         let mut total = Point::identity();
-        for d in (1..BUCKETS).rev() {
-            if let Some(s) = sums.get(wg * BUCKETS + d) {
+        for d in (1..buckets).rev() {
+            if let Some(s) = sums.get(wg * buckets + d) {
                 let mut regs = [_mm512_setzero_si512(); 20];
                 for (dst, l) in regs.iter_mut().zip(s) {
                     *dst = field::from_lanes(l);
@@ -441,16 +480,16 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128]) -> [u8; 32] {
             }
             total = total.add(&running);
         }
-        windows.push(total);
+        per_window.push(total);
     }
 
     // 4. Σ_w 2^(6w)·W_w, Horner from the top window, every lane alike.
     let mut acc = Point::identity();
-    for w in (0..WINDOWS).rev() {
-        for _ in 0..WINDOW {
+    for w in (0..windows).rev() {
+        for _ in 0..window {
             acc = acc.double();
         }
-        if let Some(wp) = windows.get(w / 8) {
+        if let Some(wp) = per_window.get(w / 8) {
             acc = acc.add(&wp.broadcast_lane(w % 8));
         }
     }
