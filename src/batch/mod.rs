@@ -304,7 +304,7 @@ impl BatchVerifier {
         }
 
         // 2. The prepared signatures as one batch.
-        let verdicts = sig::verify_items(&sigs.keys, &sigs.items);
+        let verdicts = sig::verify_items(&sigs.keys, &mut sigs.items, &sigs.arena);
 
         // 3. The license status of the documents that reached that step, in
         //    one call to the status source.
@@ -401,6 +401,8 @@ struct Signatures {
     keys: Vec<PublicKey>,
     /// Signatures that passed the encoding rules, ready for the batch.
     items: Vec<sig::Item>,
+    /// The items' challenge inputs `R ‖ A ‖ M`, one after another.
+    arena: Vec<u8>,
     /// Every signature of every decoded document in order: its index in
     /// `items`, or `None` if it has no usable key or fails the encoding rules
     /// (then it is invalid whatever the batch says).
@@ -418,6 +420,7 @@ impl Signatures {
                         k,
                         &[SIGNATURE_CONTEXT, s.tbs_bytes()],
                         s.signature(),
+                        &mut self.arena,
                     )
                 })
                 .map(|it| {

@@ -38,13 +38,16 @@ use crate::sign::{PublicKey, Signature};
 const SINGLE_BELOW: usize = 4;
 
 /// One signature ready for a batch: its key (an index into the batch's key
-/// table), its `R` (encoding), its `S` and its challenge `k`.
+/// table), its `R` (encoding), its `S`, where its challenge's input
+/// `R ‖ A ‖ M` lies in the batch's byte arena, and the challenge `k` once
+/// [`verify_items`] has hashed it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Item {
     pub(crate) key: usize,
     r: [u8; 32],
     s: Scalar,
-    pub(crate) k: Scalar,
+    k: Scalar,
+    input: (usize, usize),
 }
 
 /// The `y` coordinates (bit 255 clear) of the eight points of small order:
@@ -78,15 +81,16 @@ fn is_small_order_y(r: &[u8; 32]) -> bool {
 }
 
 impl Item {
-    /// Rules 1 and 3 and the canonical-`y` half of rule 2, and the challenge,
-    /// for `sig` over `message` under `keys[key]`; `None` when the signature
-    /// is invalid by them. Whether `R` is a point at all is found when the
-    /// batch decompresses it ([`verify_items`]).
+    /// Rules 1 and 3 and the canonical-`y` half of rule 2 for `sig` over
+    /// `message` under `keys[key]`; `None` when the signature is invalid by
+    /// them. The challenge's input is appended to `arena`; it is hashed, and
+    /// `R` decompressed, by [`verify_items`], many at a time.
     pub(crate) fn new(
         keys: &[PublicKey],
         key: usize,
         message: &[&[u8]],
         sig: &Signature,
+        arena: &mut Vec<u8>,
     ) -> Option<Item> {
         let public = keys.get(key)?;
         let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(sig.s_bytes()))?;
@@ -94,8 +98,19 @@ impl Item {
         if !ed25519::y_is_canonical(&r) || is_small_order_y(&r) {
             return None;
         }
-        let k = ed25519::challenge(&r, public.as_bytes(), message);
-        Some(Item { key, r, s, k })
+        let start = arena.len();
+        arena.extend_from_slice(&r);
+        arena.extend_from_slice(public.as_bytes());
+        for part in message {
+            arena.extend_from_slice(part);
+        }
+        Some(Item {
+            key,
+            r,
+            s,
+            k: Scalar::ZERO,
+            input: (start, arena.len()),
+        })
     }
 
     /// The single rule's prepared form (curve25519-dalek's decompression);
@@ -248,9 +263,31 @@ fn settle(
     settle(keys, all, points, right, zr, t_right, out);
 }
 
-/// Verdicts for `items` (same order): valid under the single rule or not.
-pub(crate) fn verify_items(keys: &[PublicKey], items: &[Item]) -> Vec<bool> {
-    verify_items_with(keys, items, ifma_available())
+/// Verdicts for `items` (same order), whose challenge inputs are in
+/// `arena`: valid under the single rule or not.
+pub(crate) fn verify_items(keys: &[PublicKey], items: &mut [Item], arena: &[u8]) -> Vec<bool> {
+    verify_items_with(keys, items, arena, ifma_available())
+}
+
+/// `kᵢ = SHA-512(Rᵢ ‖ A ‖ Mᵢ) mod L` for every item, eight at a time on the
+/// IFMA path's lanes.
+fn challenges(items: &mut [Item], arena: &[u8], ifma: bool) {
+    let input = |it: &Item| arena.get(it.input.0..it.input.1).unwrap_or_default();
+    #[cfg(target_arch = "x86_64")]
+    if ifma {
+        for chunk in items.chunks_mut(8) {
+            let inputs: Vec<&[u8]> = chunk.iter().map(input).collect();
+            let digests = super::ifma::sha512_many(&inputs);
+            for (it, d) in chunk.iter_mut().zip(&digests) {
+                it.k = Scalar::from_bytes_mod_order_wide(d);
+            }
+        }
+        return;
+    }
+    let _ = ifma;
+    for it in items.iter_mut() {
+        it.k = ed25519::challenge_of(input(it));
+    }
 }
 
 fn ifma_available() -> bool {
@@ -265,7 +302,14 @@ fn ifma_available() -> bool {
 }
 
 /// [`verify_items`], on the IFMA lanes or not.
-fn verify_items_with(keys: &[PublicKey], items: &[Item], ifma: bool) -> Vec<bool> {
+fn verify_items_with(
+    keys: &[PublicKey],
+    items: &mut [Item],
+    arena: &[u8],
+    ifma: bool,
+) -> Vec<bool> {
+    challenges(items, arena, ifma);
+    let items: &[Item] = items;
     let mut out = vec![false; items.len()];
     #[cfg(target_arch = "x86_64")]
     if ifma {
@@ -307,6 +351,7 @@ fn verify_items_with(keys: &[PublicKey], items: &[Item], ifma: bool) -> Vec<bool
 pub fn verify_signatures(items: &[(&[u8], &[u8], &[u8])]) -> Vec<bool> {
     let mut keys: Vec<PublicKey> = Vec::new();
     let mut prepared: Vec<Item> = Vec::new();
+    let mut arena: Vec<u8> = Vec::new();
     let mut slot: Vec<Option<usize>> = Vec::with_capacity(items.len());
     for (pk, msg, sig) in items {
         let entry = PublicKey::from_slice(pk).ok().and_then(|key| {
@@ -318,14 +363,14 @@ pub fn verify_signatures(items: &[(&[u8], &[u8], &[u8])]) -> Vec<bool> {
                     keys.len() - 1
                 }
             };
-            Item::new(&keys, k, &[msg], &sig)
+            Item::new(&keys, k, &[msg], &sig, &mut arena)
         });
         slot.push(entry.map(|it| {
             prepared.push(it);
             prepared.len() - 1
         }));
     }
-    let verdicts = verify_items(&keys, &prepared);
+    let verdicts = verify_items(&keys, &mut prepared, &arena);
     slot.into_iter()
         .map(|s| s.and_then(|i| verdicts.get(i).copied()).unwrap_or(false))
         .collect()
@@ -421,6 +466,7 @@ mod tests {
             .collect();
         let publics: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
         let torsion = eight_torsion();
+        let mut arena = Vec::new();
         let mut items = Vec::new();
         let mut expect = Vec::new();
         for i in 0..700usize {
@@ -441,18 +487,26 @@ mod tests {
             let sig = Signature::from_bytes(sig);
             expect
                 .push(crate::verify_signature(publics[key].as_bytes(), &m, sig.as_bytes()).is_ok());
-            if let Some(it) = Item::new(&publics, key, &[&m], &sig) {
+            if let Some(it) = Item::new(&publics, key, &[&m], &sig, &mut arena) {
                 items.push((items.len(), it));
             } else {
                 items.push((
                     usize::MAX,
-                    Item::new(&publics, 0, &[b"x"], &keys[0].sign_message(b"y")).unwrap(),
+                    Item::new(
+                        &publics,
+                        0,
+                        &[b"x"],
+                        &keys[0].sign_message(b"y"),
+                        &mut arena,
+                    )
+                    .unwrap(),
                 ));
             }
         }
-        let list: Vec<Item> = items.iter().map(|(_, it)| *it).collect();
-        let portable = verify_items_with(&publics, &list, false);
-        let lanes = verify_items_with(&publics, &list, ifma_available());
+        let mut list: Vec<Item> = items.iter().map(|(_, it)| *it).collect();
+        let mut list2 = list.clone();
+        let portable = verify_items_with(&publics, &mut list, &arena, false);
+        let lanes = verify_items_with(&publics, &mut list2, &arena, ifma_available());
         assert_eq!(portable, lanes);
         for (i, ((slot, _), e)) in items.iter().zip(&expect).enumerate() {
             let got = *slot != usize::MAX && portable[i];

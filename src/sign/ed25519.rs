@@ -71,6 +71,12 @@ pub(crate) fn challenge(r: &[u8; 32], a: &[u8; 32], message: &[&[u8]]) -> Scalar
     Scalar::from_bytes_mod_order_wide(&wide)
 }
 
+/// `k = SHA-512(input) mod L` for the whole input `R ‖ A ‖ M` at once.
+pub(crate) fn challenge_of(input: &[u8]) -> Scalar {
+    let wide: [u8; 64] = Sha512::digest(input).into();
+    Scalar::from_bytes_mod_order_wide(&wide)
+}
+
 /// Rule 4 for one prepared signature.
 pub(crate) fn equation_holds(key: &PublicKey, p: &Prepared, k: &Scalar) -> bool {
     let sb_minus_ka = EdwardsPoint::vartime_double_scalar_mul_basepoint(k, &-key.point(), &p.s);

@@ -23,6 +23,7 @@
 )]
 
 mod field;
+mod sha512;
 
 use core::arch::x86_64::*;
 
@@ -286,6 +287,27 @@ unsafe fn gather_niels(base: *const i64, offsets: __m512i) -> Niels {
     }
 }
 
+/// SHA-512 digests of `inputs` (eight at a time).
+pub(crate) fn sha512_many(inputs: &[&[u8]]) -> Vec<[u8; 64]> {
+    let mut out = vec![[0u8; 64]; inputs.len()];
+    if !available() {
+        return out;
+    }
+    SCRATCH.with(|s| {
+        let mut own = Vec::new();
+        let mut guard = s.try_borrow_mut();
+        let buf = match guard.as_mut() {
+            Ok(s) => &mut s.sha,
+            Err(_) => &mut own,
+        };
+        for (chunk, o) in inputs.chunks(8).zip(out.chunks_mut(8)) {
+            // SAFETY: AVX-512 F was checked above.
+            unsafe { sha512::sha512x8(chunk, o, buf) };
+        }
+    });
+    out
+}
+
 /// Bits per bucket window for a sum of `n` points: larger windows mean
 /// fewer bucket additions per point but more buckets to combine.
 fn window_bits(n: usize) -> usize {
@@ -304,6 +326,7 @@ struct Scratch {
     fill: Vec<u32>,
     order: Vec<u32>,
     sums: Vec<[[u64; 8]; 20]>,
+    sha: Vec<u8>,
 }
 
 thread_local! {
@@ -341,6 +364,7 @@ fn sum_inner(table: &[NielsLimbs], idx: &[usize], z: &[u128], scratch: &mut Scra
         fill,
         order,
         sums,
+        ..
     } = scratch;
     starts.clear();
     starts.resize(groups + 1, 0);
