@@ -174,30 +174,34 @@ fn equation(
     idx: &[usize],
     z: &[u128],
 ) -> Option<EdwardsPoint> {
-    let mut b_coeff = Scalar::ZERO;
-    let mut key_coeff: Vec<(usize, Scalar)> = Vec::new();
+    let mut b_coeff = Wide::default();
+    let mut key_coeff: Vec<(usize, Wide)> = Vec::new();
     let mut scalars: Vec<Scalar> = Vec::new();
     let mut terms: Vec<EdwardsPoint> = Vec::new();
     for (&i, &zi) in idx.iter().zip(z) {
         let it = all.get(i)?;
-        let zs = Scalar::from(zi);
-        b_coeff -= zs * it.s;
-        let zk = zs * it.k;
-        match key_coeff.iter_mut().find(|(k, _)| *k == it.key) {
-            Some((_, c)) => *c += zk,
-            None => key_coeff.push((it.key, zk)),
+        b_coeff.add_product(zi, it.s.as_bytes());
+        let c = match key_coeff.iter().position(|(k, _)| *k == it.key) {
+            Some(p) => p,
+            None => {
+                key_coeff.push((it.key, Wide::default()));
+                key_coeff.len() - 1
+            }
+        };
+        if let Some((_, c)) = key_coeff.get_mut(c) {
+            c.add_product(zi, it.k.as_bytes());
         }
         if let Points::Dalek(r) = points {
             let r = r.get(i)?.as_ref()?;
-            scalars.push(zs);
+            scalars.push(Scalar::from(zi));
             terms.push(*r);
         }
     }
     for (k, c) in key_coeff {
-        scalars.push(c);
+        scalars.push(c.reduce());
         terms.push(*keys.get(k)?.point());
     }
-    scalars.push(b_coeff);
+    scalars.push(-b_coeff.reduce());
     terms.push(ED25519_BASEPOINT_POINT);
     let mut total = EdwardsPoint::vartime_multiscalar_mul(scalars, terms);
     #[cfg(target_arch = "x86_64")]
@@ -207,6 +211,51 @@ fn equation(
             super::ifma::sum(table, idx, z).and_then(|e| CompressedEdwardsY(e).decompress())?;
     }
     Some(total)
+}
+
+/// A sum of products `z·x` (128-bit `z`, 256-bit `x`) as a 512-bit integer,
+/// reduced modulo `L` once at the end: cheaper than a modular product per
+/// term. Sums of fewer than 2¹²⁸ terms cannot overflow.
+#[derive(Clone, Copy, Default)]
+struct Wide([u64; 8]);
+
+impl Wide {
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "i < 2 and j < 4 index an array of 8"
+    )]
+    fn add_product(&mut self, z: u128, x: &[u8; 32]) {
+        let mut xs = [0u64; 4];
+        for (w, c) in xs.iter_mut().zip(x.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            *w = u64::from_le_bytes(b);
+        }
+        for (i, zi) in [z as u64, (z >> 64) as u64].into_iter().enumerate() {
+            let mut carry = 0u128;
+            for (j, &xj) in xs.iter().enumerate() {
+                let t = u128::from(zi) * u128::from(xj) + u128::from(self.0[i + j]) + carry;
+                self.0[i + j] = t as u64;
+                carry = t >> 64;
+            }
+            for limb in self.0.iter_mut().skip(i + 4) {
+                if carry == 0 {
+                    break;
+                }
+                let t = u128::from(*limb) + carry;
+                *limb = t as u64;
+                carry = t >> 64;
+            }
+        }
+    }
+
+    fn reduce(&self) -> Scalar {
+        let mut bytes = [0u8; 64];
+        for (c, w) in bytes.chunks_exact_mut(8).zip(self.0) {
+            c.copy_from_slice(&w.to_le_bytes());
+        }
+        Scalar::from_bytes_mod_order_wide(&bytes)
+    }
 }
 
 fn holds(total: &EdwardsPoint) -> bool {
@@ -512,5 +561,19 @@ mod tests {
             let got = *slot != usize::MAX && portable[i];
             assert_eq!(got, *e, "{i}");
         }
+    }
+
+    #[test]
+    fn wide_sums_reduce_like_scalar_arithmetic() {
+        let mut w = Wide::default();
+        let mut expect = Scalar::ZERO;
+        let mut x = Scalar::from(0xdead_beef_u64) * Scalar::from(u128::MAX);
+        for i in 0..1000u128 {
+            let z = u128::MAX - i * 0x1234_5678_9abc_def1;
+            x = x * x + Scalar::ONE;
+            w.add_product(z, x.as_bytes());
+            expect += Scalar::from(z) * x;
+        }
+        assert_eq!(w.reduce(), expect);
     }
 }
