@@ -619,3 +619,62 @@ pub fn annotated_copy(data: &[u8], pki: &CopyPki<'_>) {
         panic!("a copy nobody made verified");
     }
 }
+
+/// Arbitrary bytes as signature records through [`crate::verify_signatures`]
+/// (the batch equation, on the AVX-512 IFMA lanes where the CPU has them):
+/// every verdict equals [`crate::verify_signature`]'s.
+///
+/// Each record is 43 bytes: a mode byte, an edit position and value, an
+/// 8-byte message, and 32 bytes used as `R` or as a key. Mode bits: 1 picks
+/// one of two keys; 2 flips the edit into the signature; 4 puts the 32 bytes
+/// in place of `R`; 8 uses them as the public key; 16 puts them in place of
+/// `S`. Real signatures are made first, so valid, tampered and garbage
+/// signatures mix in one batch.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn batch_signatures(data: &[u8]) {
+    use crate::sign::SigningKey;
+    let keys = [
+        SigningKey::from_seed(&[0x11; 32]),
+        SigningKey::from_seed(&[0x22; 32]),
+    ];
+    let mut triples: Vec<([u8; 32], Vec<u8>, [u8; 64])> = Vec::new();
+    for rec in data.chunks_exact(43).take(600) {
+        let (head, rest) = rec.split_at(3);
+        let (msg, bytes) = rest.split_at(8);
+        let [mode, pos, edit] = [0, 1, 2].map(|i| head.get(i).copied().unwrap_or(0));
+        let mut b = [0u8; 32];
+        b.copy_from_slice(bytes);
+        let key = if mode & 1 == 0 { &keys[0] } else { &keys[1] };
+        let mut sig = key.sign_message(msg).to_bytes();
+        if let Some(x) = sig
+            .get_mut(usize::from(pos) % 64)
+            .filter(|_| mode & 2 != 0)
+        {
+            *x ^= edit | 1;
+        }
+        let (r, s) = sig.split_at_mut(32);
+        if mode & 4 != 0 {
+            r.copy_from_slice(&b);
+        }
+        if mode & 16 != 0 {
+            s.copy_from_slice(&b);
+        }
+        let pk = if mode & 8 != 0 {
+            b
+        } else {
+            *key.public_key().as_bytes()
+        };
+        triples.push((pk, msg.to_vec(), sig));
+    }
+    let refs: Vec<(&[u8], &[u8], &[u8])> = triples
+        .iter()
+        .map(|(k, m, s)| (&k[..], &m[..], &s[..]))
+        .collect();
+    let batch = crate::verify_signatures(&refs);
+    for (i, ((k, m, s), got)) in refs.iter().zip(&batch).enumerate() {
+        let single = crate::verify_signature(k, m, s).is_ok();
+        if single != *got {
+            panic!("signature {i}: batch says {got}, single says {single}");
+        }
+    }
+}

@@ -79,3 +79,8 @@ fn annotated_copy_corpus() {
         elicense::fuzzing::annotated_copy(d, &PKI)
     });
 }
+
+#[test]
+fn batch_signatures_corpus() {
+    replay("batch_signatures", elicense::fuzzing::batch_signatures);
+}
