@@ -288,7 +288,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..rounds {
             std::hint::black_box(batch.verify_slice(&bytes, f.at));
         }
-        eprintln!("{:.0} licenses/s", rate(rounds * n, t.elapsed().as_secs_f64()));
+        eprintln!(
+            "{:.0} licenses/s",
+            rate(rounds * n, t.elapsed().as_secs_f64())
+        );
         return Ok(());
     }
     let trip = triples(&docs);

@@ -349,7 +349,25 @@ impl SignedLicense {
         limits: &DecodeLimits,
         cache: &mut DecodeCache,
     ) -> Result<SignedLicense, DecodeError> {
-        let mut p = Parser::new(bytes, limits.max_document_bytes, MAX_DEPTH)?;
+        // UTF-8 is checked as strings are read, so the seals and signers skipped
+        // as byte-equal to cached ones (checked when first decoded) are not
+        // checked again; input that is not UTF-8 fails with the error of the
+        // up-front check all the same, whatever error the decoder met first.
+        let p = Parser::new_lazy_utf8(bytes, limits.max_document_bytes, MAX_DEPTH)?;
+        SignedLicense::decode_from(p, bytes, limits, cache).map_err(|e| {
+            match crate::canonical::utf8_error(bytes) {
+                Some(utf8) => DecodeError::Json(utf8),
+                None => e,
+            }
+        })
+    }
+
+    fn decode_from(
+        mut p: Parser<'_>,
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        cache: &mut DecodeCache,
+    ) -> Result<SignedLicense, DecodeError> {
         let mut o = p.object()?;
         let format = o.field("format")?.str()?;
         if format != FORMAT {
