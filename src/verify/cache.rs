@@ -9,7 +9,7 @@ use sha2::Digest;
 use super::{ChainFn, Verifier, Work};
 use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
-use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense};
+use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT};
 use crate::seal::{SEAL_CONTEXT, Seal};
 use crate::sign::{PublicKey, ed25519};
 use crate::status::RevocationStatus;
@@ -215,7 +215,7 @@ impl Work for Cached<'_> {
         self.cache.chain(self.verifier, leaf, carried, at, verify)
     }
 
-    fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32] {
-        sha2::Sha256::digest(doc.license_bytes()).into()
+    fn data_hash(&mut self, license_bytes: &[u8]) -> [u8; 32] {
+        sha2::Sha256::digest(license_bytes).into()
     }
 }
