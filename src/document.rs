@@ -349,44 +349,23 @@ impl SignedLicense {
         limits: &DecodeLimits,
         cache: &mut DecodeCache,
     ) -> Result<SignedLicense, DecodeError> {
-        let mut p = Parser::new(bytes, limits.max_document_bytes, MAX_DEPTH)?;
-        let mut o = p.object()?;
-        let format = o.field("format")?.str()?;
-        if format != FORMAT {
-            return Err(DecodeError::Format {
-                found: format.chars().take(32).collect(),
-                expected: FORMAT,
-            });
-        }
-        let lp = o.field("license")?;
-        let start = lp.offset();
-        let license = License::decode_memo(lp, &mut cache.ids)?;
-        let license_span = (start, lp.offset());
-        let mut signatures = Vec::new();
-        {
-            let mut arr = o
-                .field("signatures")?
-                .array()?
-                .with_max_items(limits.max_signatures);
-            while let Some(sp) = arr.next()? {
-                signatures.push(decode_signature(sp, bytes, cache)?);
-            }
-            arr.end()?;
-        }
-        o.end()?;
-        p.finish()?;
-        if signatures.is_empty() {
-            return Err(DecodeError::Invalid {
-                field: "signatures",
-                reason: "a signed license carries at least one signature",
-            });
-        }
+        let d = Decoded::decode(bytes, limits, cache)?;
         Ok(SignedLicense {
             bytes: bytes.to_vec(),
-            license,
-            license_span,
-            signatures,
+            license: d.license,
+            license_span: d.license_span,
+            signatures: d.signatures,
         })
+    }
+
+    /// The document as the verifier's checks read it.
+    pub(crate) fn view(&self) -> DocView<'_> {
+        DocView {
+            bytes: &self.bytes,
+            license: &self.license,
+            license_span: self.license_span,
+            signatures: &self.signatures,
+        }
     }
 
     /// Signs a license with a raw key: the first signature, normally the
@@ -519,10 +498,125 @@ impl SignedLicense {
     pub fn signatures(&self) -> &[LicenseSignature] {
         &self.signatures
     }
+}
+
+/// A decoded document whose bytes stay with the caller (the batch verifier
+/// judges documents where they are, without copying them).
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    license: License,
+    license_span: (usize, usize),
+    signatures: Vec<LicenseSignature>,
+}
+
+impl Decoded {
+    /// Decodes `bytes` as [`SignedLicense::decode_cached`] does.
+    pub(crate) fn decode(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        cache: &mut DecodeCache,
+    ) -> Result<Decoded, DecodeError> {
+        // UTF-8 is checked as strings are read, so the seals and signers skipped
+        // as byte-equal to cached ones (checked when first decoded) are not
+        // checked again; input that is not UTF-8 fails with the error of the
+        // up-front check all the same, whatever error the decoder met first.
+        let p = Parser::new_lazy_utf8(bytes, limits.max_document_bytes, MAX_DEPTH)?;
+        Decoded::decode_from(p, bytes, limits, cache).map_err(
+            |e| match crate::canonical::utf8_error(bytes) {
+                Some(utf8) => DecodeError::Json(utf8),
+                None => e,
+            },
+        )
+    }
+
+    fn decode_from(
+        mut p: Parser<'_>,
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        cache: &mut DecodeCache,
+    ) -> Result<Decoded, DecodeError> {
+        let mut o = p.object()?;
+        let format = o.field("format")?.str()?;
+        if format != FORMAT {
+            return Err(DecodeError::Format {
+                found: format.chars().take(32).collect(),
+                expected: FORMAT,
+            });
+        }
+        let lp = o.field("license")?;
+        let start = lp.offset();
+        let license = License::decode_memo(lp, &mut cache.ids)?;
+        let license_span = (start, lp.offset());
+        // One signature is the usual case (a small block, not a 1 KiB one).
+        let mut signatures = Vec::with_capacity(1);
+        {
+            let mut arr = o
+                .field("signatures")?
+                .array()?
+                .with_max_items(limits.max_signatures);
+            while let Some(sp) = arr.next()? {
+                signatures.push(decode_signature(sp, bytes, cache)?);
+            }
+            arr.end()?;
+        }
+        o.end()?;
+        p.finish()?;
+        if signatures.is_empty() {
+            return Err(DecodeError::Invalid {
+                field: "signatures",
+                reason: "a signed license carries at least one signature",
+            });
+        }
+        Ok(Decoded {
+            license,
+            license_span,
+            signatures,
+        })
+    }
+
+    /// The document as the verifier's checks read it; `bytes` are the bytes
+    /// it was decoded from.
+    pub(crate) fn view<'a>(&'a self, bytes: &'a [u8]) -> DocView<'a> {
+        DocView {
+            bytes,
+            license: &self.license,
+            license_span: self.license_span,
+            signatures: &self.signatures,
+        }
+    }
 
     /// The license's identifier, the rest dropped.
     pub(crate) fn into_license_id(self) -> LicenseId {
         self.license.into_data().id
+    }
+}
+
+/// A decoded document and its bytes, wherever they are kept: what the
+/// verifier's checks read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DocView<'a> {
+    bytes: &'a [u8],
+    license: &'a License,
+    license_span: (usize, usize),
+    signatures: &'a [LicenseSignature],
+}
+
+impl<'a> DocView<'a> {
+    /// The license.
+    pub(crate) fn license(&self) -> &'a License {
+        self.license
+    }
+
+    /// The license's canonical bytes (a slice of the document).
+    pub(crate) fn license_bytes(&self) -> &'a [u8] {
+        self.bytes
+            .get(self.license_span.0..self.license_span.1)
+            .unwrap_or_default()
+    }
+
+    /// The signatures, in document order.
+    pub(crate) fn signatures(&self) -> &'a [LicenseSignature] {
+        self.signatures
     }
 }
 

@@ -67,7 +67,7 @@ mod scan;
 mod write;
 
 pub use error::{JsonError, JsonErrorKind, NonCanonical, ValueKind};
-pub(crate) use read::{Array, Object, Parser, read_value};
+pub(crate) use read::{Array, Object, Parser, read_value, utf8_error};
 pub(crate) use scan::cmp_utf16;
 pub(crate) use write::{Writer, to_canonical_vec, write_value};
 
@@ -155,20 +155,58 @@ pub(crate) mod tests {
         }
     }
 
-    /// Generic strict parse of a whole document.
+    /// Generic strict parse of a whole document; the lazy UTF-8 check agrees
+    /// (with the up-front check's error for input that is not UTF-8).
     fn parse(bytes: &[u8]) -> Result<Value, JsonError> {
-        let mut p = Parser::new(bytes, 1 << 20, 64)?;
-        let v = read_value(&mut p)?;
-        p.finish()?;
-        Ok(v)
+        let read = |mut p: Parser<'_>| {
+            let v = read_value(&mut p)?;
+            p.finish()?;
+            Ok(v)
+        };
+        let eager = Parser::new(bytes, 1 << 20, 64).and_then(read);
+        let lazy = Parser::new_lazy_utf8(bytes, 1 << 20, 64)
+            .and_then(read)
+            .map_err(|e| utf8_error(bytes).unwrap_or(e));
+        assert_eq!(lazy, eager, "lazy UTF-8 check disagrees on {bytes:?}");
+        eager
     }
 
     /// Generic strict validation of a whole document, without building anything.
     fn validate(bytes: &[u8]) -> Result<(), JsonError> {
-        let mut p = Parser::new(bytes, 1 << 20, 64)?;
-        let span = p.value_span()?;
-        assert!(bytes.starts_with(span));
-        p.finish()
+        let check = |mut p: Parser<'_>| {
+            let span = p.value_span()?;
+            assert!(bytes.starts_with(span));
+            p.finish()
+        };
+        let eager = Parser::new(bytes, 1 << 20, 64).and_then(check);
+        let lazy = Parser::new_lazy_utf8(bytes, 1 << 20, 64)
+            .and_then(check)
+            .map_err(|e| utf8_error(bytes).unwrap_or(e));
+        assert_eq!(lazy, eager, "lazy UTF-8 check disagrees on {bytes:?}");
+        eager
+    }
+
+    /// Strings of every length around the lazy check's block size, with
+    /// characters of every UTF-8 length straddling the block's end.
+    #[test]
+    fn lazy_utf8_check_across_blocks() {
+        for c in ['a', 'é', '中', '😀'] {
+            for n in 500..520 {
+                let mut long = "a".repeat(n);
+                long.extend(std::iter::repeat_n(c, 8));
+                let doc = format!(r#"["x",{long:?},"{c}",{long:?}]"#);
+                let v = parse(doc.as_bytes()).unwrap();
+                assert_eq!(v[1].as_str(), Some(long.as_str()));
+                validate(doc.as_bytes()).unwrap();
+                // Not UTF-8 just past the block, and at the very end.
+                let mut bad = doc.clone().into_bytes();
+                bad[n + 10] = 0xff;
+                let _ = parse(&bad);
+                let last = bad.len() - 3;
+                bad[last] = 0xc3;
+                let _ = parse(&bad);
+            }
+        }
     }
 
     fn err(bytes: &[u8]) -> (JsonErrorKind, usize) {

@@ -3,8 +3,13 @@
 //! After one UTF-8 check of the whole input (std's, the only safe way to borrow `&str`,
 //! and cheaper once than per string), a single structural pass reads and checks
 //! everything else. Strings are scanned a word at a time for `"`, `\` and controls.
+//!
+//! [`Parser::new_lazy_utf8`] instead checks UTF-8 as strings are read, a block at a
+//! time, so that values skipped as byte-equal to ones checked before
+//! ([`Parser::skip_if_equal`]) are never checked again.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
@@ -25,11 +30,12 @@ use super::scan::{cmp_utf16, plain_len, starts_with_plain};
 /// call on the enclosing object or array, and `finish`, fail too.
 #[derive(Debug)]
 pub(crate) struct Parser<'a> {
-    /// The whole input, checked to be UTF-8 once up front: string values are then cut
-    /// out of it with `str::get`, with no per-string validation.
-    text: &'a str,
-    /// `text` as bytes.
+    /// The input.
     input: &'a [u8],
+    /// A stretch of the input known to be UTF-8: string values inside it are cut out
+    /// with `str::get`, with no per-string validation. The whole input when checked up
+    /// front ([`Parser::new`]); else the block checked last ([`Parser::new_lazy_utf8`]).
+    checked: Cell<Checked<'a>>,
     pos: usize,
     /// Objects and arrays currently open.
     depth: usize,
@@ -38,6 +44,18 @@ pub(crate) struct Parser<'a> {
     /// out by `Object`/`Array`. Guards against reading twice or not at all.
     expect_value: bool,
 }
+
+/// `text` is `input[start..start + text.len()]`, checked to be UTF-8.
+#[derive(Debug, Clone, Copy)]
+struct Checked<'a> {
+    start: usize,
+    text: &'a str,
+}
+
+/// How far past the string being read a lazy parser checks UTF-8 at once: one
+/// check per block instead of one per string, at the price of checking up to this
+/// many bytes of a value that is then skipped.
+const CHECK_AHEAD: usize = 512;
 
 /// State of one open object, shared by [`Object`] and the generic walkers.
 #[derive(Debug)]
@@ -123,16 +141,87 @@ impl<'a> Parser<'a> {
                 },
             ));
         }
+        let p = Self::new_lazy_utf8(input, max_len, max_depth)?;
         let text = std::str::from_utf8(input)
             .map_err(|e| JsonError::new(e.valid_up_to(), JsonErrorKind::InvalidUtf8))?;
+        p.checked.set(Checked { start: 0, text });
+        Ok(p)
+    }
+
+    /// As [`Parser::new`], but UTF-8 is checked only where strings are read (ahead
+    /// in blocks), so values skipped by [`Parser::skip_if_equal`] are not checked
+    /// again. Every string handed out is still checked, and any value read
+    /// successfully is UTF-8 (outside strings only ASCII is accepted), so input
+    /// that is read to [`Parser::finish`] is UTF-8 if the skipped values were.
+    ///
+    /// What differs is which error comes first: input that is not UTF-8 may fail
+    /// with another error before the parser reaches the bad byte. A caller that
+    /// must report exactly what [`Parser::new`] would reports
+    /// [`utf8_error`] instead, when there is one, of any error it got.
+    pub(crate) fn new_lazy_utf8(
+        input: &'a [u8],
+        max_len: usize,
+        max_depth: usize,
+    ) -> Result<Self, JsonError> {
+        if input.len() > max_len {
+            return Err(JsonError::new(
+                0,
+                JsonErrorKind::TooLarge {
+                    len: input.len(),
+                    max: max_len,
+                },
+            ));
+        }
         Ok(Self {
-            text,
             input,
+            checked: Cell::new(Checked { start: 0, text: "" }),
             pos: 0,
             depth: 0,
             max_depth,
             expect_value: true,
         })
+    }
+
+    /// The input between two offsets as text, if it is UTF-8 (and the offsets are
+    /// character boundaries).
+    #[inline(always)]
+    fn text(&self, start: usize, end: usize) -> Option<&'a str> {
+        let c = self.checked.get();
+        // An offset before `c.start` wraps around to one `get` rejects.
+        match c
+            .text
+            .get(start.wrapping_sub(c.start)..end.wrapping_sub(c.start))
+        {
+            Some(s) => Some(s),
+            None => self.check_from(start, end),
+        }
+    }
+
+    /// Checks UTF-8 from `start` to at least `end`, and some way ahead (see
+    /// [`CHECK_AHEAD`]); the input between the two if it is UTF-8.
+    #[cold]
+    #[inline(never)]
+    fn check_from(&self, start: usize, end: usize) -> Option<&'a str> {
+        let rest = self.input.get(start..)?;
+        let need = end.checked_sub(start)?;
+        if need > rest.len() {
+            return None;
+        }
+        // Stop ahead at the first byte that starts a character (not 10xxxxxx): in
+        // UTF-8 input a character boundary, a few bytes on at most.
+        let ahead = need.max(CHECK_AHEAD).min(rest.len());
+        let stop = rest
+            .get(ahead..)
+            .and_then(|r| r.iter().position(|&b| b & 0xc0 != 0x80))
+            .map_or(rest.len(), |i| ahead + i);
+        let text = match std::str::from_utf8(rest.get(..stop)?) {
+            Ok(text) => text,
+            // Bad bytes ahead only (the input is not UTF-8, rare): just what is needed.
+            Err(e) if e.valid_up_to() >= need => std::str::from_utf8(rest.get(..need)?).ok()?,
+            Err(_) => return None,
+        };
+        self.checked.set(Checked { start, text });
+        text.get(..need)
     }
 
     /// Current byte offset in the input.
@@ -349,14 +438,14 @@ impl<'a> Parser<'a> {
 
     /// Fast path of [`Self::string_at`]: the string whose opening quote is at `at` if it
     /// has no escapes (and is well-formed), and the offset after its closing quote.
-    #[inline]
+    #[inline(always)]
     fn plain_str_at(&self, at: usize) -> Option<(&'a str, usize)> {
         let start = at + 1;
         let stop = start + plain_len(self.input.get(start..).unwrap_or_default());
         if self.input.get(stop) != Some(&b'"') {
             return None;
         }
-        Some((self.text.get(start..stop)?, stop + 1))
+        Some((self.text(start, stop)?, stop + 1))
     }
 
     /// The string whose opening quote is at `at`, and the offset after its closing quote.
@@ -376,8 +465,7 @@ impl<'a> Parser<'a> {
     /// therefore character boundaries of the validated text.
     #[inline]
     fn slice(&self, start: usize, end: usize) -> Result<&'a str, JsonError> {
-        self.text
-            .get(start..end)
+        self.text(start, end)
             .ok_or_else(|| JsonError::new(start, JsonErrorKind::InvalidUtf8))
     }
 
@@ -789,6 +877,13 @@ impl Frame<'_> {
 /// `serde_json::Value` drops recursively: keep `max_depth` modest when using this.
 pub(crate) fn read_value(p: &mut Parser<'_>) -> Result<Value, JsonError> {
     p.read_value()
+}
+
+/// The error [`Parser::new`] reports for `input` that is not UTF-8.
+pub(crate) fn utf8_error(input: &[u8]) -> Option<JsonError> {
+    std::str::from_utf8(input)
+        .err()
+        .map(|e| JsonError::new(e.valid_up_to(), JsonErrorKind::InvalidUtf8))
 }
 
 /// Whether `bytes` is exactly one canonical JSON value (used by debug checks).

@@ -9,13 +9,16 @@ use sha2::Digest;
 use super::{ChainFn, Verifier, Work};
 use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
-use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense};
+use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT};
 use crate::seal::{SEAL_CONTEXT, Seal};
 use crate::sign::{PublicKey, ed25519};
 use crate::status::RevocationStatus;
 
 /// Entries kept before the cache starts over (bounded memory).
 const MAX_ENTRIES: usize = 16_384;
+
+/// Passing chain keys compared before the map is consulted.
+const RECENT_CHAINS: usize = 4;
 
 /// Remembers decoded seals and signer certificates (reused when a document
 /// carries byte-identical ones), seal-maker signature verdicts (by seal digest)
@@ -36,11 +39,17 @@ pub struct VerifyCache {
     decoded: DecodeCache,
     seals: HashMap<[u8; 32], bool>,
     chains: HashMap<ChainKey, bool>,
+    /// The key of the chain asked about last, rebuilt in place for each ask
+    /// (no allocation once its vectors have grown).
+    key: ChainKey,
+    /// Keys of chains that passed, asked about lately: compared before the
+    /// map is hashed into (documents of one run mostly share a few chains).
+    recent: Vec<ChainKey>,
     hits: u64,
     misses: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 struct ChainKey {
     certs: Vec<[u8; 32]>,
     time: Vec<(bool, i64)>,
@@ -67,6 +76,7 @@ impl VerifyCache {
         if self.seals.len() + self.chains.len() > MAX_ENTRIES {
             self.seals.clear();
             self.chains.clear();
+            self.recent.clear();
         }
     }
 
@@ -99,20 +109,25 @@ fn status_code(s: RevocationStatus) -> i64 {
     }
 }
 
-/// Everything a chain verdict depends on (see [`VerifyCache`]).
-fn chain_key(v: &Verifier, leaf: &Certificate, carried: &[Certificate], at: Timestamp) -> ChainKey {
-    let considered = || {
-        core::iter::once(leaf)
-            .chain(carried)
-            .chain(v.intermediates.iter())
-    };
-    let certs = considered().map(Certificate::fingerprint).collect();
-    let valid = |c: &Certificate| c.not_before() <= at && at <= c.not_after();
-    let mut time: Vec<(bool, i64)> = considered()
-        .map(|c| (valid(c), status_code(v.status.certificate_status(c, at))))
-        .collect();
-    time.extend(v.anchors.iter().map(|a| (valid(a), 0)));
-    ChainKey { certs, time }
+impl ChainKey {
+    /// Everything a chain verdict depends on (see [`VerifyCache`]), written
+    /// over `self`.
+    fn set(&mut self, v: &Verifier, leaf: &Certificate, carried: &[Certificate], at: Timestamp) {
+        let considered = || {
+            core::iter::once(leaf)
+                .chain(carried)
+                .chain(v.intermediates.iter())
+        };
+        self.certs.clear();
+        self.certs
+            .extend(considered().map(Certificate::fingerprint));
+        let valid = |c: &Certificate| c.not_before() <= at && at <= c.not_after();
+        self.time.clear();
+        self.time.extend(
+            considered().map(|c| (valid(c), status_code(v.status.certificate_status(c, at)))),
+        );
+        self.time.extend(v.anchors.iter().map(|a| (valid(a), 0)));
+    }
 }
 
 impl VerifyCache {
@@ -153,15 +168,31 @@ impl VerifyCache {
         at: Timestamp,
         verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError> {
-        let key = chain_key(verifier, leaf, carried, at);
-        if self.chains.get(&key) == Some(&true) {
+        self.key.set(verifier, leaf, carried, at);
+        if self.recent.contains(&self.key) {
             self.hits += 1;
+            return Ok(());
+        }
+        if self.chains.get(&self.key) == Some(&true) {
+            self.hits += 1;
+            self.remember_recent();
             return Ok(());
         }
         self.misses += 1;
         let result = verify(leaf, carried, at).map(|_| ());
-        self.chains.insert(key, result.is_ok());
+        self.chains.insert(self.key.clone(), result.is_ok());
+        if result.is_ok() {
+            self.remember_recent();
+        }
         result
+    }
+
+    /// Adds the current key to the recent ones (dropping the oldest of four).
+    fn remember_recent(&mut self) {
+        if self.recent.len() >= RECENT_CHAINS {
+            self.recent.remove(0);
+        }
+        self.recent.push(self.key.clone());
     }
 }
 
@@ -184,7 +215,7 @@ impl Work for Cached<'_> {
         self.cache.chain(self.verifier, leaf, carried, at, verify)
     }
 
-    fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32] {
-        sha2::Sha256::digest(doc.license_bytes()).into()
+    fn data_hash(&mut self, license_bytes: &[u8]) -> [u8; 32] {
+        sha2::Sha256::digest(license_bytes).into()
     }
 }

@@ -22,7 +22,7 @@ use crate::cert::{
 };
 use crate::date::Timestamp;
 use crate::document::{
-    DecodeLimits, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef,
+    DecodeLimits, DocView, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef,
 };
 use crate::ids::Uscc;
 use crate::seal::{SEAL_CONTEXT, Seal};
@@ -292,7 +292,7 @@ impl Verifier {
     /// The verdict on a decoded document, with `work` supplying the expensive parts.
     pub(crate) fn judge(
         &self,
-        doc: &SignedLicense,
+        doc: DocView<'_>,
         at: Timestamp,
         work: &mut dyn Work,
     ) -> Result<(), Rejected> {
@@ -316,7 +316,7 @@ impl Verifier {
         work: &mut dyn Work,
     ) -> Result<Verified<SignedLicense>, Rejected> {
         let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
-        let result = self.check(&doc, at, work);
+        let result = self.check(doc.view(), at, work);
         let report = Report::new(result, sealed, self.status.tracks_licenses());
         if report.passed() {
             Ok(Verified {
@@ -333,7 +333,7 @@ impl Verifier {
     /// expensive, time-independent parts (the batch verifier caches them).
     pub(crate) fn check(
         &self,
-        doc: &SignedLicense,
+        doc: DocView<'_>,
         at: Timestamp,
         work: &mut dyn Work,
     ) -> Result<(), (Step, Failure)> {
@@ -341,7 +341,6 @@ impl Verifier {
         let license = doc.license();
 
         // Signature value: bindings, time, Ed25519.
-        let mut keys: Vec<PublicKey> = Vec::with_capacity(sigs.len());
         for (index, s) in sigs.iter().enumerate() {
             let fail = |f| (Step::SignatureValue, f);
             let tbs = s.tbs();
@@ -365,7 +364,6 @@ impl Verifier {
             if !work.signature_ok(index, s, &key) {
                 return Err(fail(Failure::InvalidSignature { index }));
             }
-            keys.push(key);
         }
 
         // Signer certificate in the seal's list.
@@ -418,29 +416,27 @@ impl Verifier {
         }
 
         // Signer: certificate chain at the signing time, or a trusted raw key.
-        let mut orgs: Vec<Option<Uscc>> = Vec::with_capacity(sigs.len());
-        for (index, (s, key)) in sigs.iter().zip(&keys).enumerate() {
+        // (A raw key's bytes are its key's, valid by now.)
+        for (index, s) in sigs.iter().enumerate() {
             let fail = |f| (Step::SignerCertificate, f);
             match s.signer() {
-                SignerRef::Key(_) => match self.keys.lookup(key.as_bytes()) {
-                    Some((_, org)) => orgs.push(Some(*org)),
-                    None => {
-                        return Err(fail(Failure::UntrustedSigner {
-                            index,
-                            fingerprint: key.fingerprint(),
-                        }));
+                SignerRef::Key(k) => {
+                    if self.keys.lookup(k).is_none() {
+                        let fingerprint = signer_key(s.signer())
+                            .map(|key| key.fingerprint())
+                            .unwrap_or_default();
+                        return Err(fail(Failure::UntrustedSigner { index, fingerprint }));
                     }
-                },
+                }
                 SignerRef::Certificate { cert, chain } => {
                     self.chain(work, cert, chain, s.tbs().signed_at())
                         .map_err(|error| fail(Failure::SignerCertificate { index, error }))?;
-                    orgs.push(cert.organization().copied());
                 }
             }
         }
 
         // Data hash.
-        let data_hash = work.data_hash(doc);
+        let data_hash = work.data_hash(doc.license_bytes());
         for (index, s) in sigs.iter().enumerate() {
             if s.tbs().data_hash() != &data_hash {
                 return Err((Step::DataHash, Failure::DataHashMismatch { index }));
@@ -474,7 +470,7 @@ impl Verifier {
         }
 
         // One organisation throughout.
-        self.organisation(doc, &orgs)
+        self.organisation(doc)
             .map_err(|f| (Step::Organisation, f))?;
 
         // The license's status at the verification time.
@@ -569,24 +565,29 @@ impl Verifier {
         }
     }
 
-    fn organisation(&self, doc: &SignedLicense, orgs: &[Option<Uscc>]) -> Result<(), Failure> {
+    fn organisation(&self, doc: DocView<'_>) -> Result<(), Failure> {
         let license = doc.license();
         let issuer = *license.issuer().code();
         let mut issuer_signature: Option<&LicenseSignature> = None;
-        for (index, (s, org)) in doc.signatures().iter().zip(orgs).enumerate() {
+        for (index, s) in doc.signatures().iter().enumerate() {
+            // The signer's organisation: the trusted key's or the certificate's.
+            let org: Option<Uscc> = match s.signer() {
+                SignerRef::Key(k) => self.keys.lookup(k).map(|(_, org)| *org),
+                SignerRef::Certificate { cert, .. } => cert.organization().copied(),
+            };
             let org = match s.seal() {
                 Some(seal) => {
                     let holder = *seal.holder().code();
-                    if *org != Some(holder) {
+                    if org != Some(holder) {
                         return Err(Failure::SignerOrganisationMismatch {
                             index,
                             seal_holder: holder,
-                            found: *org,
+                            found: org,
                         });
                     }
                     Some(holder)
                 }
-                None => *org,
+                None => org,
             };
             if org == Some(issuer) && issuer_signature.is_none() {
                 issuer_signature = Some(s);
@@ -661,7 +662,7 @@ pub(crate) trait Work {
         verify: &mut ChainFn<'_>,
     ) -> Result<(), ChainError>;
     /// SHA-256 of the license bytes.
-    fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32];
+    fn data_hash(&mut self, license_bytes: &[u8]) -> [u8; 32];
     /// The license's standing at `at` (the batch verifier asks `status` once
     /// per run and answers from that).
     fn license_standing(
@@ -698,7 +699,7 @@ impl Work for Fresh {
         verify(leaf, carried, at).map(|_| ())
     }
 
-    fn data_hash(&mut self, doc: &SignedLicense) -> [u8; 32] {
-        sha2::Sha256::digest(doc.license_bytes()).into()
+    fn data_hash(&mut self, license_bytes: &[u8]) -> [u8; 32] {
+        sha2::Sha256::digest(license_bytes).into()
     }
 }

@@ -350,6 +350,38 @@ fn garbage_never_panics_and_matches_single() {
     assert_same(&v, &docs, 4, now());
 }
 
+/// A byte that is not UTF-8 anywhere in a document — in the license, in the
+/// seal or signer the batch skips as byte-equal to known ones, in the
+/// signature — is reported as the up-front UTF-8 check reports it, also when
+/// the decoder meets another defect first; batch and single agree.
+#[test]
+fn invalid_utf8_anywhere_is_reported_at_the_first_bad_byte() {
+    let v = seal_verifier();
+    let good = sealed_nth(1);
+    // The first document makes the seal and signer known to the batch.
+    let mut docs = vec![sealed_nth(2)];
+    for at in (0..good.len()).step_by(29).chain([good.len() - 1]) {
+        let mut bad = good.clone();
+        bad[at] = 0xff;
+        let mut worse = bad.clone();
+        // A structural defect before the bad byte.
+        worse[at / 2] = b'\n';
+        let both = if at >= 2 { vec![bad, worse] } else { vec![bad] };
+        for doc in both {
+            let first = std::str::from_utf8(&doc).unwrap_err().valid_up_to();
+            match SignedLicense::decode(&doc) {
+                Err(DecodeError::Json(e)) => {
+                    assert_eq!(e.kind(), &JsonErrorKind::InvalidUtf8, "byte {at}");
+                    assert_eq!(e.offset(), first, "byte {at}");
+                }
+                other => panic!("byte {at}: {other:?}"),
+            }
+            docs.push(doc);
+        }
+    }
+    assert_same(&v, &docs, 7, now());
+}
+
 /// Writes the seed corpus of the batch_lines fuzz target
 /// (`cargo test --test suite batch::write_fuzz_seeds -- --ignored`).
 #[test]
