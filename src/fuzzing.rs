@@ -646,10 +646,7 @@ pub fn batch_signatures(data: &[u8]) {
         b.copy_from_slice(bytes);
         let key = if mode & 1 == 0 { &keys[0] } else { &keys[1] };
         let mut sig = key.sign_message(msg).to_bytes();
-        if let Some(x) = sig
-            .get_mut(usize::from(pos) % 64)
-            .filter(|_| mode & 2 != 0)
-        {
+        if let Some(x) = sig.get_mut(usize::from(pos) % 64).filter(|_| mode & 2 != 0) {
             *x ^= edit | 1;
         }
         let (r, s) = sig.split_at_mut(32);

@@ -29,11 +29,18 @@ use core::arch::x86_64::*;
 
 use field::{EDWARDS_D, EDWARDS_D2, Fe, bytes_from_limbs, lanes, limbs_from_bytes};
 
-/// Whether this CPU runs the IFMA path.
+/// Whether this CPU runs the IFMA path: it has AVX-512 F, DQ and IFMA, and
+/// the environment variable `ELICENSE_NO_IFMA` was not set when first asked
+/// (a diagnostic switch: the portable path gives the same verdicts, and CI
+/// runs the batch tests on both).
 pub(crate) fn available() -> bool {
-    std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512dq")
-        && std::is_x86_feature_detected!("avx512ifma")
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::env::var_os("ELICENSE_NO_IFMA").is_none()
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512ifma")
+    })
 }
 
 /// Eight points in extended coordinates `(X : Y : Z : T)`, `x = X/Z`,

@@ -29,7 +29,7 @@ impl Rng {
 
 fn skip() -> bool {
     if !available() {
-        eprintln!("no AVX-512 IFMA on this CPU: IFMA tests skipped");
+        eprintln!("IFMA path off (no AVX-512 IFMA, or ELICENSE_NO_IFMA set): IFMA tests skipped");
         return true;
     }
     false
