@@ -324,14 +324,13 @@ fn challenges(items: &mut [Item], arena: &[u8], ifma: bool) {
     let input = |it: &Item| arena.get(it.input.0..it.input.1).unwrap_or_default();
     #[cfg(target_arch = "x86_64")]
     if ifma {
-        for chunk in items.chunks_mut(8) {
-            let inputs: Vec<&[u8]> = chunk.iter().map(input).collect();
-            let digests = super::ifma::sha512_many(&inputs);
-            for (it, d) in chunk.iter_mut().zip(&digests) {
+        let inputs: Vec<&[u8]> = items.iter().map(input).collect();
+        if let Some(digests) = super::ifma::sha512_many(&inputs) {
+            for (it, d) in items.iter_mut().zip(&digests) {
                 it.k = Scalar::from_bytes_mod_order_wide(d);
             }
+            return;
         }
-        return;
     }
     let _ = ifma;
     for it in items.iter_mut() {
@@ -361,10 +360,16 @@ fn verify_items_with(
     let items: &[Item] = items;
     let mut out = vec![false; items.len()];
     #[cfg(target_arch = "x86_64")]
-    if ifma {
-        let encodings: Vec<[u8; 32]> = items.iter().map(|it| it.r).collect();
-        let mut table = vec![[0u64; 16]; items.len()];
-        let ok = super::ifma::decompress_all(&encodings, &mut table);
+    let decompressed = ifma
+        .then(|| {
+            let encodings: Vec<[u8; 32]> = items.iter().map(|it| it.r).collect();
+            let mut table = vec![[0u64; 16]; items.len()];
+            let ok = super::ifma::decompress_all(&encodings, &mut table)?;
+            Some((table, ok))
+        })
+        .flatten();
+    #[cfg(target_arch = "x86_64")]
+    if let Some((table, ok)) = decompressed {
         let idx: Vec<usize> = (0..items.len())
             .filter(|&i| ok.get(i).copied().unwrap_or(false))
             .collect();

@@ -248,9 +248,12 @@ fn decompress8(encodings: &[[u8; 32]; 8], out: &mut [NielsLimbs; 8]) -> __mmask8
 }
 
 /// Decompresses `encodings`, writing each point's Niels limbs to `out` (same
-/// length) and returning which are points. Panics never; lengths that differ
-/// leave the rest untouched and report `false` for it.
-pub(crate) fn decompress_all(encodings: &[[u8; 32]], out: &mut [NielsLimbs]) -> Vec<bool> {
+/// length) and returning which are points; `None` where the IFMA path is off.
+/// Lengths that differ leave the rest untouched and report `false` for it.
+pub(crate) fn decompress_all(encodings: &[[u8; 32]], out: &mut [NielsLimbs]) -> Option<Vec<bool>> {
+    if !available() {
+        return None;
+    }
     let mut ok = vec![false; encodings.len()];
     for ((enc, dst), flags) in encodings
         .chunks(8)
@@ -262,15 +265,14 @@ pub(crate) fn decompress_all(encodings: &[[u8; 32]], out: &mut [NielsLimbs]) -> 
             *slot = *src;
         }
         let mut o = [[0u64; 16]; 8];
-        // SAFETY: `available()` was checked by the caller of every entry
-        // point of this module (see `SumR::new`).
+        // SAFETY: the CPU features were checked above.
         let mask = unsafe { decompress8(&e, &mut o) };
         for (i, ((d, src), f)) in dst.iter_mut().zip(&o).zip(flags.iter_mut()).enumerate() {
             *d = *src;
             *f = mask & (1 << i) != 0;
         }
     }
-    ok
+    Some(ok)
 }
 
 /// The Niels point whose limbs start at `base + offset` in each lane.
@@ -294,12 +296,13 @@ unsafe fn gather_niels(base: *const i64, offsets: __m512i) -> Niels {
     }
 }
 
-/// SHA-512 digests of `inputs` (eight at a time).
-pub(crate) fn sha512_many(inputs: &[&[u8]]) -> Vec<[u8; 64]> {
-    let mut out = vec![[0u8; 64]; inputs.len()];
+/// SHA-512 digests of `inputs` (eight at a time); `None` where the IFMA
+/// path is off.
+pub(crate) fn sha512_many(inputs: &[&[u8]]) -> Option<Vec<[u8; 64]>> {
     if !available() {
-        return out;
+        return None;
     }
+    let mut out = vec![[0u8; 64]; inputs.len()];
     SCRATCH.with(|s| {
         let mut own = Vec::new();
         let mut guard = s.try_borrow_mut();
@@ -312,7 +315,7 @@ pub(crate) fn sha512_many(inputs: &[&[u8]]) -> Vec<[u8; 64]> {
             unsafe { sha512::sha512x8(chunk, o, buf) };
         }
     });
-    out
+    Some(out)
 }
 
 /// Bits per bucket window for a sum of `n` points: larger windows mean
