@@ -18,7 +18,7 @@ use crate::cert::Certificate;
 use crate::date::Timestamp;
 use crate::error::DecodeError;
 use crate::ids::{LicenseId, PartsMemo};
-use crate::model::{License, hex, unhex32};
+use crate::model::{License, StringPool, hex, unhex32};
 use crate::seal::{Seal, SealError};
 use crate::sign::{PublicKey, SignError, Signature, Signer};
 
@@ -545,10 +545,14 @@ impl Decoded {
         }
         let lp = o.field("license")?;
         let start = lp.offset();
-        let license = License::decode_memo(lp, &mut cache.ids)?;
+        let license = License::decode_memo(lp, &mut cache.ids, &mut cache.strings)?;
         let license_span = (start, lp.offset());
-        // One signature is the usual case (a small block, not a 1 KiB one).
-        let mut signatures = Vec::with_capacity(1);
+        // The vector of the document judged last, else one sized for one
+        // signature (the usual case: a small block, not a 1 KiB one).
+        let mut signatures = std::mem::take(&mut cache.signatures);
+        if signatures.capacity() == 0 {
+            signatures.reserve_exact(1);
+        }
         {
             let mut arr = o
                 .field("signatures")?
@@ -585,9 +589,13 @@ impl Decoded {
         }
     }
 
-    /// The license's identifier, the rest dropped.
-    pub(crate) fn into_license_id(self) -> LicenseId {
-        self.license.into_data().id
+    /// The license's identifier; the buffers of its strings and signatures
+    /// go to `cache` for the next document decoded with it.
+    pub(crate) fn recycle(self, cache: &mut DecodeCache) -> LicenseId {
+        let mut signatures = self.signatures;
+        signatures.clear();
+        cache.signatures = signatures;
+        self.license.recycle(&mut cache.strings)
     }
 }
 
@@ -631,6 +639,10 @@ pub(crate) struct DecodeCache {
     learned: usize,
     /// Identifier parts of the license decoded last.
     ids: PartsMemo,
+    /// Buffers of the strings of licenses judged and dropped.
+    strings: StringPool,
+    /// The (emptied) signature vector of the document judged last.
+    signatures: Vec<LicenseSignature>,
 }
 
 /// Entries of each kind a [`DecodeCache`] keeps.
@@ -658,6 +670,8 @@ impl DecodeCache {
                 .collect(),
             learned: 0,
             ids: PartsMemo::default(),
+            strings: StringPool::default(),
+            signatures: Vec::new(),
         }
     }
 

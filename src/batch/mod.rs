@@ -298,7 +298,7 @@ impl BatchVerifier {
                     }
                     BatchOutcome {
                         index,
-                        id: Some(doc.into_license_id()),
+                        id: Some(doc.recycle(&mut seen)),
                         result,
                     }
                 }
@@ -360,6 +360,7 @@ impl BatchVerifier {
                         &mut cache,
                     )
                     .0;
+                doc.recycle(&mut seen);
             }
         }
 
