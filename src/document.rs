@@ -67,7 +67,7 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 pub(crate) fn b64_fixed<const N: usize>(
     field: &'static str,
-    s: &str,
+    s: &[u8],
 ) -> Result<[u8; N], DecodeError> {
     // Straight into the array; only input decoding to more than N bytes takes
     // the general path (which reports how many).
@@ -218,8 +218,10 @@ impl ToBeSigned {
 
     fn decode(p: &mut Parser<'_>) -> Result<ToBeSigned, DecodeError> {
         let mut o = p.object()?;
-        let algorithm = match o.field("alg")?.str()?.as_ref() {
-            "Ed25519" => Algorithm::Ed25519,
+        // Hex, base64 and the algorithm's name are read as bytes, their UTF-8
+        // unchecked: only ASCII is accepted (see `Parser::str_bytes`).
+        let algorithm = match o.field("alg")?.str_bytes()?.as_ref() {
+            b"Ed25519" => Algorithm::Ed25519,
             _ => {
                 return Err(DecodeError::Invalid {
                     field: "signatures.tbs.alg",
@@ -227,7 +229,10 @@ impl ToBeSigned {
                 });
             }
         };
-        let data_hash = unhex32("signatures.tbs.dataHash", &o.field("dataHash")?.str()?)?;
+        let data_hash = unhex32(
+            "signatures.tbs.dataHash",
+            &o.field("dataHash")?.str_bytes()?,
+        )?;
         let property = match o.optional("property")? {
             Some(p) => {
                 let v = p.str()?.into_owned();
@@ -245,7 +250,7 @@ impl ToBeSigned {
             None => None,
         };
         let seal = match o.optional("seal")? {
-            Some(p) => Some(unhex32("signatures.tbs.seal", &p.str()?)?),
+            Some(p) => Some(unhex32("signatures.tbs.seal", &p.str_bytes()?)?),
             None => None,
         };
         let signed_at =
@@ -253,7 +258,7 @@ impl ToBeSigned {
                 field: "signatures.tbs.signedAt",
                 source,
             })?;
-        let signer = unhex32("signatures.tbs.signer", &o.field("signer")?.str()?)?;
+        let signer = unhex32("signatures.tbs.signer", &o.field("signer")?.str_bytes()?)?;
         if o.field("v")?.u64()? != TBS_VERSION {
             return Err(DecodeError::Invalid {
                 field: "signatures.tbs.v",
@@ -744,8 +749,10 @@ fn decode_signature(
         },
         None => None,
     };
-    let signature =
-        Signature::from_bytes(b64_fixed::<64>("signatures.sig", &o.field("sig")?.str()?)?);
+    let signature = Signature::from_bytes(b64_fixed::<64>(
+        "signatures.sig",
+        &o.field("sig")?.str_bytes()?,
+    )?);
     let signer = {
         let sp = o.field("signer")?;
         if seal.is_some() {
@@ -763,7 +770,7 @@ fn decode_signature(
             }
         } else {
             let mut s = sp.object()?;
-            let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str()?)?;
+            let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str_bytes()?)?;
             s.end()?;
             SignerRef::Key(key)
         }

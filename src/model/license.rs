@@ -797,7 +797,10 @@ impl License {
                     field: "license.attachments.role",
                     reason: "expected \"layout\" or \"attachment\"",
                 })?;
-                let sha256 = unhex32("license.attachments.sha256", &a.field("sha256")?.str()?)?;
+                let sha256 = unhex32(
+                    "license.attachments.sha256",
+                    a.field("sha256")?.str()?.as_bytes(),
+                )?;
                 let size = a.field("size")?.u64()?;
                 a.end()?;
                 attachments.push(
@@ -1051,7 +1054,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Parses exactly 64 lower-case hex digits.
-pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeError> {
+pub(crate) fn unhex32(field: &'static str, s: &[u8]) -> Result<[u8; 32], DecodeError> {
     const fn nibble(c: u8) -> u8 {
         match c {
             b'0'..=b'9' => c - b'0',
@@ -1063,7 +1066,7 @@ pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeEr
         field,
         encoding: "64 lower-case hex digits",
     };
-    let bytes: &[u8; 64] = s.as_bytes().try_into().map_err(|_| bad())?;
+    let bytes: &[u8; 64] = s.try_into().map_err(|_| bad())?;
     let mut out = [0u8; 32];
     let mut invalid = 0u8;
     for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
