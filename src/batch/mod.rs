@@ -271,7 +271,13 @@ impl BatchVerifier {
         // 1. One document at a time: decode, prepare its signatures, and judge
         //    it as if every prepared signature were valid; then drop it. Only
         //    the verdict and the prepared signatures are kept.
-        let mut sigs = Signatures::default();
+        // Sized for one signature per document, the usual case (growing the
+        // vectors a doubling at a time copies them over and over).
+        let mut sigs = Signatures {
+            keys: Vec::new(),
+            items: Vec::with_capacity(docs.len()),
+            slots: Vec::with_capacity(docs.len()),
+        };
         let mut outcomes: Vec<BatchOutcome> = Vec::with_capacity(docs.len());
         // Per document: its range in `sigs.slots` (empty if it did not decode).
         let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(docs.len());
