@@ -18,7 +18,7 @@ use crate::cert::Certificate;
 use crate::date::Timestamp;
 use crate::error::DecodeError;
 use crate::ids::{LicenseId, PartsMemo};
-use crate::model::{License, hex, unhex32};
+use crate::model::{License, StringPool, hex, unhex32};
 use crate::seal::{Seal, SealError};
 use crate::sign::{PublicKey, SignError, Signature, Signer};
 
@@ -67,7 +67,7 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 pub(crate) fn b64_fixed<const N: usize>(
     field: &'static str,
-    s: &str,
+    s: &[u8],
 ) -> Result<[u8; N], DecodeError> {
     // Straight into the array; only input decoding to more than N bytes takes
     // the general path (which reports how many).
@@ -218,8 +218,10 @@ impl ToBeSigned {
 
     fn decode(p: &mut Parser<'_>) -> Result<ToBeSigned, DecodeError> {
         let mut o = p.object()?;
-        let algorithm = match o.field("alg")?.str()?.as_ref() {
-            "Ed25519" => Algorithm::Ed25519,
+        // Hex, base64 and the algorithm's name are read as bytes, their UTF-8
+        // unchecked: only ASCII is accepted (see `Parser::str_bytes`).
+        let algorithm = match o.field("alg")?.str_bytes()?.as_ref() {
+            b"Ed25519" => Algorithm::Ed25519,
             _ => {
                 return Err(DecodeError::Invalid {
                     field: "signatures.tbs.alg",
@@ -227,7 +229,10 @@ impl ToBeSigned {
                 });
             }
         };
-        let data_hash = unhex32("signatures.tbs.dataHash", &o.field("dataHash")?.str()?)?;
+        let data_hash = unhex32(
+            "signatures.tbs.dataHash",
+            &o.field("dataHash")?.str_bytes()?,
+        )?;
         let property = match o.optional("property")? {
             Some(p) => {
                 let v = p.str()?.into_owned();
@@ -245,7 +250,7 @@ impl ToBeSigned {
             None => None,
         };
         let seal = match o.optional("seal")? {
-            Some(p) => Some(unhex32("signatures.tbs.seal", &p.str()?)?),
+            Some(p) => Some(unhex32("signatures.tbs.seal", &p.str_bytes()?)?),
             None => None,
         };
         let signed_at =
@@ -253,7 +258,7 @@ impl ToBeSigned {
                 field: "signatures.tbs.signedAt",
                 source,
             })?;
-        let signer = unhex32("signatures.tbs.signer", &o.field("signer")?.str()?)?;
+        let signer = unhex32("signatures.tbs.signer", &o.field("signer")?.str_bytes()?)?;
         if o.field("v")?.u64()? != TBS_VERSION {
             return Err(DecodeError::Invalid {
                 field: "signatures.tbs.v",
@@ -545,10 +550,14 @@ impl Decoded {
         }
         let lp = o.field("license")?;
         let start = lp.offset();
-        let license = License::decode_memo(lp, &mut cache.ids)?;
+        let license = License::decode_memo(lp, &mut cache.ids, &mut cache.strings)?;
         let license_span = (start, lp.offset());
-        // One signature is the usual case (a small block, not a 1 KiB one).
-        let mut signatures = Vec::with_capacity(1);
+        // The vector of the document judged last, else one sized for one
+        // signature (the usual case: a small block, not a 1 KiB one).
+        let mut signatures = std::mem::take(&mut cache.signatures);
+        if signatures.capacity() == 0 {
+            signatures.reserve_exact(1);
+        }
         {
             let mut arr = o
                 .field("signatures")?
@@ -585,9 +594,13 @@ impl Decoded {
         }
     }
 
-    /// The license's identifier, the rest dropped.
-    pub(crate) fn into_license_id(self) -> LicenseId {
-        self.license.into_data().id
+    /// The license's identifier; the buffers of its strings and signatures
+    /// go to `cache` for the next document decoded with it.
+    pub(crate) fn recycle(self, cache: &mut DecodeCache) -> LicenseId {
+        let mut signatures = self.signatures;
+        signatures.clear();
+        cache.signatures = signatures;
+        self.license.recycle(&mut cache.strings)
     }
 }
 
@@ -631,6 +644,10 @@ pub(crate) struct DecodeCache {
     learned: usize,
     /// Identifier parts of the license decoded last.
     ids: PartsMemo,
+    /// Buffers of the strings of licenses judged and dropped.
+    strings: StringPool,
+    /// The (emptied) signature vector of the document judged last.
+    signatures: Vec<LicenseSignature>,
 }
 
 /// Entries of each kind a [`DecodeCache`] keeps.
@@ -658,6 +675,8 @@ impl DecodeCache {
                 .collect(),
             learned: 0,
             ids: PartsMemo::default(),
+            strings: StringPool::default(),
+            signatures: Vec::new(),
         }
     }
 
@@ -730,8 +749,10 @@ fn decode_signature(
         },
         None => None,
     };
-    let signature =
-        Signature::from_bytes(b64_fixed::<64>("signatures.sig", &o.field("sig")?.str()?)?);
+    let signature = Signature::from_bytes(b64_fixed::<64>(
+        "signatures.sig",
+        &o.field("sig")?.str_bytes()?,
+    )?);
     let signer = {
         let sp = o.field("signer")?;
         if seal.is_some() {
@@ -749,7 +770,7 @@ fn decode_signature(
             }
         } else {
             let mut s = sp.object()?;
-            let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str()?)?;
+            let key = b64_fixed::<32>("signatures.signer.key", &s.field("key")?.str_bytes()?)?;
             s.end()?;
             SignerRef::Key(key)
         }

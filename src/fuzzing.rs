@@ -12,7 +12,27 @@ use crate::ids::{
 /// decoded from, and verification of it (with no trust) fails cleanly.
 #[expect(clippy::panic, reason = "a fuzz property violation must abort")]
 pub fn license_decode(data: &[u8]) {
-    if let Ok(doc) = SignedLicense::decode(data) {
+    let fresh = SignedLicense::decode(data);
+    // The batch verifier's way: buffers of documents decoded before reused.
+    let limits = crate::DecodeLimits::default();
+    let mut cache = crate::document::DecodeCache::default();
+    for _ in 0..2 {
+        match (
+            &fresh,
+            crate::document::Decoded::decode(data, &limits, &mut cache),
+        ) {
+            (Ok(doc), Ok(reused)) => {
+                let view = reused.view(data);
+                if view.license() != doc.license() || view.signatures() != doc.signatures() {
+                    panic!("decoding with reused buffers decoded something else");
+                }
+                reused.recycle(&mut cache);
+            }
+            (Err(e), Err(reused)) if *e == reused => {}
+            _ => panic!("decoding with reused buffers gave another result"),
+        }
+    }
+    if let Ok(doc) = fresh {
         if doc.license().to_canonical_bytes() != doc.license_bytes() {
             panic!("decoded license does not re-encode to its bytes");
         }

@@ -148,8 +148,9 @@ impl BatchVerifier {
         }
     }
 
-    /// Documents held in memory at once (default 4096; at least 1). Memory is
-    /// about this many documents, whatever the input's length.
+    /// Documents verified at once (default 4096; at least 1). Memory is about
+    /// this many documents (twice that for JSON Lines, where the next chunk is
+    /// read while one is verified), whatever the input's length.
     pub fn with_chunk_size(mut self, n: usize) -> BatchVerifier {
         self.chunk_size = n.clamp(1, 1 << 20);
         self
@@ -199,37 +200,35 @@ impl BatchVerifier {
         let max = self.verifier.options().limits.max_document_bytes;
         let mut summary = BatchSummary::default();
         let mut index = 0;
-        loop {
-            let mut lines: Vec<Line> = Vec::with_capacity(self.chunk_size);
-            while lines.len() < self.chunk_size {
-                match read_line(&mut reader, max)? {
-                    Some(line) => lines.push(line),
-                    None => break,
-                }
-            }
-            if lines.is_empty() {
-                return Ok(summary);
-            }
-            let refs: Vec<&[u8]> = lines
-                .iter()
-                .map(|l| match l {
-                    Line::Kept(b) => b.as_slice(),
-                    Line::TooLong(_) => &[],
-                })
-                .collect();
-            let mut outcomes = self.run_chunk(&refs, index, at);
-            for (o, l) in outcomes.iter_mut().zip(&lines) {
+        // Two chunks: the next one is read (on this thread) while the current
+        // one is verified (on the pool), so reading is not a serial phase.
+        let mut current = Chunk::default();
+        let mut next = Chunk::default();
+        current.read(&mut reader, max, self.chunk_size)?;
+        while !current.lines.is_empty() {
+            let refs: Vec<&[u8]> = current.lines.iter().map(|l| current.line(l)).collect();
+            let mut outcomes = Vec::new();
+            let read = rayon::in_place_scope(|s| {
+                s.spawn(|_| outcomes = self.run_chunk(&refs, index, at));
+                next.read(&mut reader, max, self.chunk_size)
+            });
+            for (o, l) in outcomes.iter_mut().zip(&current.lines) {
                 if let Line::TooLong(len) = l {
                     o.result = Err(Rejected::too_large(*len, max));
                     o.id = None;
                 }
             }
-            index += lines.len();
+            index += current.lines.len();
             for (o, line) in outcomes.into_iter().zip(&refs) {
                 summary.add(&o);
                 sink(o, line);
             }
+            // A read error comes after the outcomes of every line before it.
+            read?;
+            drop(refs);
+            std::mem::swap(&mut current, &mut next);
         }
+        Ok(summary)
     }
 
     fn run_chunk(&self, docs: &[&[u8]], first: usize, at: Timestamp) -> Vec<BatchOutcome> {
@@ -274,7 +273,16 @@ impl BatchVerifier {
         // 1. One document at a time: decode, prepare its signatures, and judge
         //    it as if every prepared signature were valid; then drop it. Only
         //    the verdict and the prepared signatures are kept.
-        let mut sigs = Signatures::default();
+        // Sized for one signature per document, the usual case (growing the
+        // vectors a doubling at a time copies them over and over).
+        let mut sigs = Signatures {
+            keys: Vec::new(),
+            items: Vec::with_capacity(docs.len()),
+            slots: Vec::with_capacity(docs.len()),
+            // A challenge input is R ‖ A ‖ context ‖ to-be-signed block:
+            // a few hundred bytes.
+            arena: Vec::with_capacity(docs.len() * 512),
+        };
         let mut outcomes: Vec<BatchOutcome> = Vec::with_capacity(docs.len());
         // Per document: its range in `sigs.slots` (empty if it did not decode).
         let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(docs.len());
@@ -301,7 +309,7 @@ impl BatchVerifier {
                     }
                     BatchOutcome {
                         index,
-                        id: Some(doc.into_license_id()),
+                        id: Some(doc.recycle(&mut seen)),
                         result,
                     }
                 }
@@ -363,6 +371,7 @@ impl BatchVerifier {
                         &mut cache,
                     )
                     .0;
+                doc.recycle(&mut seen);
             }
         }
 
@@ -475,15 +484,53 @@ fn id_of(bytes: &[u8]) -> Option<LicenseId> {
     LicenseId::parse(v.pointer("/license/id")?.as_str()?).ok()
 }
 
+/// A line of a chunk: its range in the chunk's buffer, or the length of a
+/// line over the size limit (consumed, not kept).
 enum Line {
-    Kept(Vec<u8>),
+    Kept(usize, usize),
     TooLong(usize),
 }
 
-/// Reads one line (without `\n` or `\r\n`); a line longer than `max` is
-/// consumed but not kept.
-fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>> {
-    let mut buf = Vec::new();
+/// The lines of one chunk of JSON Lines, in one buffer reused from chunk to
+/// chunk (no allocation per line).
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    lines: Vec<Line>,
+}
+
+impl Chunk {
+    /// Reads up to `n` lines (fewer at the end of the input), replacing the
+    /// chunk's contents.
+    fn read<R: BufRead>(&mut self, r: &mut R, max: usize, n: usize) -> std::io::Result<()> {
+        self.bytes.clear();
+        self.lines.clear();
+        while self.lines.len() < n {
+            match read_line(r, max, &mut self.bytes)? {
+                Some(line) => self.lines.push(line),
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes of `line` (empty for a line over the limit).
+    fn line(&self, line: &Line) -> &[u8] {
+        match *line {
+            Line::Kept(start, end) => self.bytes.get(start..end).unwrap_or_default(),
+            Line::TooLong(_) => &[],
+        }
+    }
+}
+
+/// Reads one line (without `\n` or `\r\n`) onto the end of `buf`; a line
+/// longer than `max` is consumed but not kept.
+fn read_line<R: BufRead>(
+    r: &mut R,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<Line>> {
+    let start = buf.len();
     let mut len = 0usize;
     let mut seen = false;
     // The line's last byte, whether or not the line is kept.
@@ -494,7 +541,7 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
             break;
         }
         seen = true;
-        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+        let (chunk, done) = match find_newline(available) {
             Some(i) => (available.get(..i).unwrap_or_default(), Some(i + 1)),
             None => (available, None),
         };
@@ -505,7 +552,7 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
         if len <= max.saturating_add(1) {
             buf.extend_from_slice(chunk);
         } else {
-            buf = Vec::new();
+            buf.truncate(start);
         }
         let consumed = done.unwrap_or(available.len());
         r.consume(consumed);
@@ -517,16 +564,35 @@ fn read_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Option<Line>>
         return Ok(None);
     }
     if last == Some(b'\r') {
-        if buf.last() == Some(&b'\r') {
+        if buf.len() > start && buf.last() == Some(&b'\r') {
             buf.pop();
         }
         len -= 1;
     }
     if len > max {
+        buf.truncate(start);
         Ok(Some(Line::TooLong(len)))
     } else {
-        Ok(Some(Line::Kept(buf)))
+        Ok(Some(Line::Kept(start, buf.len())))
     }
+}
+
+/// The index of the first `\n` in `bytes`, a word at a time.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word) ^ (LO * u64::from(b'\n'));
+        // Non-zero iff some byte of `x` is zero; the lowest flagged byte is exact.
+        let zero = x.wrapping_sub(LO) & !x & HI;
+        if zero != 0 {
+            return Some(i * 8 + (zero.trailing_zeros() / 8) as usize);
+        }
+    }
+    tail.iter()
+        .position(|&b| b == b'\n')
+        .map(|i| words.len() * 8 + i)
 }
 
 /// [`Work`] for a document of a batch: signature verdicts from the batched
@@ -586,5 +652,50 @@ impl Work for BatchWork<'_> {
             (None, None) => LicenseStanding::InForce,
             (None, Some(_)) => status.license_status(id, at),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_newline_is_position() {
+        let mut bytes = vec![b'a'; 40];
+        assert_eq!(find_newline(&bytes), None);
+        for at in 0..40 {
+            for other in [b'\n' ^ 0x80, 0x0b, 0x09, 0xff, 0x00] {
+                bytes.fill(other);
+                bytes[at] = b'\n';
+                if at + 3 < 40 {
+                    bytes[at + 3] = b'\n';
+                }
+                for len in 0..=40 {
+                    let expected = bytes[..len].iter().position(|&b| b == b'\n');
+                    assert_eq!(find_newline(&bytes[..len]), expected, "{at} {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lines_share_one_buffer() {
+        let input = b"ab\r\n\n\rc\r\r\nxxxxxxxx\nend";
+        let mut chunk = Chunk::default();
+        chunk.read(&mut &input[..], 4, 10).unwrap();
+        let got: Vec<_> = chunk
+            .lines
+            .iter()
+            .map(|l| match l {
+                Line::Kept(..) => Ok(chunk.line(l).to_vec()),
+                Line::TooLong(n) => Err(*n),
+            })
+            .collect();
+        let kept = |s: &[u8]| Ok(s.to_vec());
+        assert_eq!(
+            got,
+            vec![kept(b"ab"), kept(b""), kept(b"\rc\r"), Err(8), kept(b"end")]
+        );
     }
 }

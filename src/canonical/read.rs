@@ -320,6 +320,31 @@ impl<'a> Parser<'a> {
         Ok(s)
     }
 
+    /// Reads a string as bytes. Without escapes they are the input's bytes,
+    /// **not checked to be UTF-8** (by a lazy parser): only for values then
+    /// accepted only if ASCII (base64, hex, a fixed name), so that input read
+    /// to the end is still UTF-8. With escapes, as [`Parser::str`].
+    #[inline]
+    pub(crate) fn str_bytes(&mut self) -> Result<Cow<'a, [u8]>, JsonError> {
+        if !(self.expect_value && self.peek() == Some(b'"')) {
+            return Err(self.not_a(ValueKind::String));
+        }
+        let start = self.pos + 1;
+        let stop = start + plain_len(self.input.get(start..).unwrap_or_default());
+        if self.input.get(stop) == Some(&b'"') {
+            self.commit(stop + 1);
+            return Ok(Cow::Borrowed(
+                self.input.get(start..stop).unwrap_or_default(),
+            ));
+        }
+        let (s, end) = self.string_at(self.pos)?;
+        self.commit(end);
+        Ok(match s {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        })
+    }
+
     /// Reads a non-negative integer (≤ 2^53−1).
     #[inline]
     pub(crate) fn u64(&mut self) -> Result<u64, JsonError> {

@@ -770,17 +770,19 @@ impl License {
     }
 
     pub(crate) fn decode(p: &mut Parser<'_>) -> Result<License, DecodeError> {
-        License::decode_memo(p, &mut PartsMemo::default())
+        License::decode_memo(p, &mut PartsMemo::default(), &mut StringPool::default())
     }
 
     /// As [`License::decode`], skipping the checks of identifier parts equal
-    /// to ones `memo` holds from an earlier license (the result is the same).
+    /// to ones `memo` holds from an earlier license (the result is the same),
+    /// and taking the buffers of its strings from `pool`.
     pub(crate) fn decode_memo(
         p: &mut Parser<'_>,
         memo: &mut PartsMemo,
+        pool: &mut StringPool,
     ) -> Result<License, DecodeError> {
         let mut o = p.object()?;
-        let mut attachments = Vec::new();
+        let mut attachments = std::mem::take(&mut pool.attachments);
         {
             let mut arr = o
                 .field("attachments")?
@@ -788,14 +790,17 @@ impl License {
                 .with_max_items(limits::ATTACHMENTS);
             while let Some(p) = arr.next()? {
                 let mut a = p.object()?;
-                let media_type = a.field("mediaType")?.str()?.into_owned();
-                let name = a.field("name")?.str()?.into_owned();
+                let media_type = pool.string(a.field("mediaType")?.str()?);
+                let name = pool.string(a.field("name")?.str()?);
                 let role_s = a.field("role")?.str()?;
                 let role = AttachmentRole::parse(&role_s).ok_or(DecodeError::Invalid {
                     field: "license.attachments.role",
                     reason: "expected \"layout\" or \"attachment\"",
                 })?;
-                let sha256 = unhex32("license.attachments.sha256", &a.field("sha256")?.str()?)?;
+                let sha256 = unhex32(
+                    "license.attachments.sha256",
+                    a.field("sha256")?.str()?.as_bytes(),
+                )?;
                 let size = a.field("size")?.u64()?;
                 a.end()?;
                 attachments.push(
@@ -818,7 +823,7 @@ impl License {
                 }
                 let p = f.parser();
                 let value = match p.peek_kind()? {
-                    ValueKind::String => FieldValue::Text(p.str()?.into_owned()),
+                    ValueKind::String => FieldValue::Text(pool.string(p.str()?)),
                     ValueKind::Number => FieldValue::Integer(p.i64()?),
                     ValueKind::Bool => FieldValue::Bool(p.bool()?),
                     _ => {
@@ -828,7 +833,7 @@ impl License {
                         });
                     }
                 };
-                fields.insert(key.into_owned(), value);
+                fields.insert(pool.string(key), value);
             }
             f.end()?;
         }
@@ -840,7 +845,7 @@ impl License {
                 field: "license.holder.code",
                 source,
             })?;
-            let name = h.field("name")?.str()?.into_owned();
+            let name = pool.string(h.field("name")?.str()?);
             h.end()?;
             Holder::new(name, code).map_err(DecodeError::Model)?
         };
@@ -856,9 +861,9 @@ impl License {
             _ => None,
         };
         let issue_date = date("license.issueDate", &o.field("issueDate")?.str()?)?;
-        let issuer = decode_org(o.field("issuer")?, "license.issuer.code", id_issuer)?;
-        let name = o.field("name")?.str()?.into_owned();
-        let number = o.field("number")?.str()?.into_owned();
+        let issuer = decode_org(o.field("issuer")?, "license.issuer.code", id_issuer, pool)?;
+        let name = pool.string(o.field("name")?.str()?);
+        let number = pool.string(o.field("number")?.str()?);
         let predecessor = match o.optional("predecessor")? {
             Some(p) => Some(
                 LicenseId::parse(&p.str()?).map_err(|source| DecodeError::Id {
@@ -876,12 +881,13 @@ impl License {
         let seal = match o.optional("seal")? {
             Some(p) => {
                 let mut s = p.object()?;
-                let seal_name = s.field("name")?.str()?.into_owned();
+                let seal_name = pool.string(s.field("name")?.str()?);
                 let sealed_at = timestamp("license.seal.sealedAt", &s.field("sealedAt")?.str()?)?;
                 let sealer = decode_org(
                     s.field("sealer")?,
                     "license.seal.sealer.code",
                     Some(*issuer.code()),
+                    pool,
                 )?;
                 s.end()?;
                 Some(SealInfo::new(sealer, seal_name, sealed_at).map_err(DecodeError::Model)?)
@@ -926,6 +932,82 @@ impl License {
     }
 }
 
+impl License {
+    /// The identifier, the license's strings handed to `pool` for the next
+    /// license decoded.
+    pub(crate) fn recycle(self, pool: &mut StringPool) -> LicenseId {
+        let d = self.data;
+        pool.put(d.name);
+        pool.put(d.number);
+        pool.put(d.issuer.name);
+        pool.put(d.holder.name);
+        if let Some(seal) = d.seal {
+            pool.put(seal.seal_name);
+            pool.put(seal.sealer.name);
+        }
+        for (key, value) in d.fields {
+            pool.put(key);
+            if let FieldValue::Text(text) = value {
+                pool.put(text);
+            }
+        }
+        let mut attachments = d.attachments;
+        for a in attachments.drain(..) {
+            pool.put(a.name);
+            pool.put(a.media_type);
+        }
+        if attachments.capacity() <= limits::ATTACHMENTS {
+            pool.attachments = attachments;
+        }
+        d.id
+    }
+}
+
+/// Buffers of strings of licenses decoded before, reused for the text of the
+/// next ones (the batch verifier decodes license after license on a thread):
+/// no allocation per string once they have grown. A copy starts empty.
+#[derive(Debug, Default)]
+pub(crate) struct StringPool {
+    strings: Vec<String>,
+    /// The (emptied) attachment vector of the license recycled last.
+    attachments: Vec<Attachment>,
+}
+
+/// Strings a [`StringPool`] keeps, and the largest buffer it keeps.
+const POOL_STRINGS: usize = 64;
+const POOL_STRING_BYTES: usize = 4096;
+
+impl Clone for StringPool {
+    fn clone(&self) -> Self {
+        StringPool::default()
+    }
+}
+
+impl StringPool {
+    /// `s` as a `String`: an owned one as it is, a borrowed one copied into a
+    /// buffer from the pool.
+    pub(crate) fn string(&mut self, s: Cow<'_, str>) -> String {
+        match s {
+            Cow::Owned(s) => s,
+            Cow::Borrowed(text) => match self.strings.pop() {
+                Some(mut buffer) => {
+                    buffer.clear();
+                    buffer.push_str(text);
+                    buffer
+                }
+                None => text.to_owned(),
+            },
+        }
+    }
+
+    /// Keeps the buffer of `s` for later.
+    pub(crate) fn put(&mut self, s: String) {
+        if self.strings.len() < POOL_STRINGS && s.capacity() <= POOL_STRING_BYTES {
+            self.strings.push(s);
+        }
+    }
+}
+
 fn encode_org(w: &mut Writer<'_>, o: &Organisation) {
     w.begin_object();
     w.field_str("code", o.code.as_str());
@@ -939,6 +1021,7 @@ fn decode_org(
     p: &mut Parser<'_>,
     field: &'static str,
     known: Option<Uscc>,
+    pool: &mut StringPool,
 ) -> Result<Organisation, DecodeError> {
     let mut o = p.object()?;
     let text = o.field("code")?.str()?;
@@ -946,7 +1029,7 @@ fn decode_org(
         Some(k) if k.as_str() == text => k,
         _ => Uscc::parse(&text).map_err(|source| DecodeError::Id { field, source })?,
     };
-    let name = o.field("name")?.str()?.into_owned();
+    let name = pool.string(o.field("name")?.str()?);
     o.end()?;
     Organisation::new(name, code).map_err(DecodeError::Model)
 }
@@ -971,7 +1054,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Parses exactly 64 lower-case hex digits.
-pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeError> {
+pub(crate) fn unhex32(field: &'static str, s: &[u8]) -> Result<[u8; 32], DecodeError> {
     const fn nibble(c: u8) -> u8 {
         match c {
             b'0'..=b'9' => c - b'0',
@@ -983,7 +1066,7 @@ pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeEr
         field,
         encoding: "64 lower-case hex digits",
     };
-    let bytes: &[u8; 64] = s.as_bytes().try_into().map_err(|_| bad())?;
+    let bytes: &[u8; 64] = s.try_into().map_err(|_| bad())?;
     let mut out = [0u8; 32];
     let mut invalid = 0u8;
     for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
@@ -995,4 +1078,36 @@ pub(crate) fn unhex32(field: &'static str, s: &str) -> Result<[u8; 32], DecodeEr
         *o = (h << 4) | (l & 0x0f);
     }
     if invalid == 0 { Ok(out) } else { Err(bad()) }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_strings_hold_exactly_the_new_text() {
+        let mut pool = StringPool::default();
+        assert_eq!(pool.string(Cow::Borrowed("first")), "first");
+        pool.put("a much longer string than the next".to_owned());
+        pool.put(String::with_capacity(2));
+        // Taken last in, first out; contents replaced, whatever the capacity.
+        assert_eq!(pool.string(Cow::Borrowed("证照")), "证照");
+        assert_eq!(pool.string(Cow::Borrowed("")), "");
+        assert_eq!(pool.string(Cow::Borrowed("x")), "x");
+        // An owned string is used as it is.
+        let owned = String::from("escaped\n");
+        let ptr = owned.as_ptr();
+        let same = pool.string(Cow::Owned(owned));
+        assert_eq!(same.as_ptr(), ptr);
+        // Bounded: huge buffers and more than the limit are dropped.
+        pool.put(String::with_capacity(POOL_STRING_BYTES + 1));
+        assert!(pool.strings.is_empty());
+        for _ in 0..POOL_STRINGS + 10 {
+            pool.put(String::new());
+        }
+        assert_eq!(pool.strings.len(), POOL_STRINGS);
+        // A copy shares nothing.
+        assert!(pool.clone().strings.is_empty());
+    }
 }

@@ -3,6 +3,7 @@
 //! A license type is data, defined by a type definer (证照定义机构) and loaded
 //! from JSON; [`LicenseType::check`] tells whether a license conforms.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use super::license::{FieldValue, License, ModelError, Organisation, TextProblem, limits};
@@ -62,7 +63,8 @@ impl FieldKind {
     fn accepts(&self, value: &FieldValue) -> bool {
         match (self, value) {
             (FieldKind::Text { max_chars }, FieldValue::Text(s)) => {
-                s.chars().count() <= *max_chars as usize
+                // Bytes bound the characters: counted only when it matters.
+                s.len() <= *max_chars as usize || s.chars().count() <= *max_chars as usize
             }
             (FieldKind::Date, FieldValue::Text(s)) => Date::parse(s).is_ok(),
             (FieldKind::Integer, FieldValue::Integer(_)) => true,
@@ -323,6 +325,9 @@ pub enum LicenseTypeError {
 #[serde(try_from = "LicenseTypeRepr", into = "LicenseTypeRepr")]
 pub struct LicenseType {
     repr: LicenseTypeRepr,
+    /// Indices of `repr.fields` in key order, the order of a license's
+    /// fields: [`LicenseType::check`] walks both at once.
+    by_key: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -446,7 +451,13 @@ impl LicenseType {
                 _ => {}
             }
         }
+        let mut by_key: Vec<usize> = (0..fields.len()).collect();
+        by_key.sort_by(|&a, &b| {
+            let key = |i: usize| fields.get(i).map(|f| f.key.as_str());
+            key(a).cmp(&key(b))
+        });
         Ok(LicenseType {
+            by_key,
             repr: LicenseTypeRepr {
                 code,
                 name,
@@ -557,8 +568,25 @@ impl LicenseType {
                 found: *license.region(),
             });
         }
+        // The license's fields and the definitions, both in key order, in one
+        // walk; the definitions of required fields met are counted.
+        let mut specs = self
+            .by_key
+            .iter()
+            .filter_map(|&i| r.fields.get(i))
+            .peekable();
+        let mut required_met = 0;
         for (key, value) in license.fields() {
-            let Some(spec) = self.field(key) else {
+            let spec = loop {
+                match specs.peek().map(|s| s.key.as_str().cmp(key)) {
+                    Some(Ordering::Less) => {
+                        specs.next();
+                    }
+                    Some(Ordering::Equal) => break specs.next(),
+                    _ => break None,
+                }
+            };
+            let Some(spec) = spec else {
                 return Err(SchemaError::UnknownField { key: key.clone() });
             };
             if !spec.kind.accepts(value) {
@@ -568,11 +596,15 @@ impl LicenseType {
                     expected: spec.kind.name(),
                 });
             }
+            required_met += usize::from(spec.required);
         }
-        if let Some(missing) = r
-            .fields
-            .iter()
-            .find(|f| f.required && !license.fields().contains_key(&f.key))
+        // Some required field is missing: the first, in definition order.
+        let required = r.fields.iter().filter(|f| f.required).count();
+        if required_met < required
+            && let Some(missing) = r
+                .fields
+                .iter()
+                .find(|f| f.required && !license.fields().contains_key(&f.key))
         {
             return Err(SchemaError::MissingField {
                 key: missing.key.clone(),

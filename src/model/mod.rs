@@ -9,7 +9,7 @@ pub use license::{
     Attachment, AttachmentRole, FieldValue, Holder, License, LicenseData, ModelError, Organisation,
     SealInfo, TextProblem, limits,
 };
-pub(crate) use license::{hex, unhex32};
+pub(crate) use license::{StringPool, hex, unhex32};
 pub use license_type::{
     FieldKind, FieldSpec, HolderKind, LicenseType, LicenseTypeError, SchemaError, ValidityRule,
 };

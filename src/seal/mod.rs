@@ -518,8 +518,10 @@ impl Seal {
         let spec = decode_info(ip)?;
         let info_end = ip.offset();
         let (maker, maker_chain) = decode_cert_and_chain(o.field("maker")?, "seal.maker")?;
-        let signature =
-            Signature::from_bytes(b64_fixed::<64>("seal.sig", &o.field("sig")?.str()?)?);
+        let signature = Signature::from_bytes(b64_fixed::<64>(
+            "seal.sig",
+            o.field("sig")?.str()?.as_bytes(),
+        )?);
         o.end()?;
         let end = p.offset();
         let bytes = doc.get(start..end).unwrap_or_default().to_vec();
@@ -725,7 +727,7 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
         });
     }
     let id = o.field("id")?.str()?.into_owned();
-    let maker_digest = unhex32("seal.info.maker", &o.field("maker")?.str()?)?;
+    let maker_digest = unhex32("seal.info.maker", o.field("maker")?.str()?.as_bytes())?;
     let picture = {
         let mut pp = o.field("picture")?.object()?;
         let data = BASE64
@@ -764,7 +766,7 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
             } else {
                 let d = unhex32(
                     "seal.info.property.certs.sha256",
-                    &c.field("sha256")?.str()?,
+                    c.field("sha256")?.str()?.as_bytes(),
                 )?;
                 certs.push(SealCertRef::Digest(d));
             }

@@ -322,3 +322,68 @@ fn decoding_round_trips_and_signing_is_deterministic() {
         *a.license()
     );
 }
+
+/// The schema check finds a license's field problems in the order of a
+/// field-by-field lookup: unknown and wrong-kind fields in key order, then the
+/// first missing required field in definition order (the type defines its
+/// fields out of key order).
+#[test]
+fn schema_field_problems_come_in_order() {
+    let ty = food_type();
+    let base = food_data();
+    let keys: Vec<String> = base.fields.keys().cloned().collect();
+    // One problem at a time or together: an unknown key before, among and
+    // after the known ones; a text field given an integer.
+    let unknown = [None, Some("KZ_A"), Some("KZ_JYCT"), Some("KZ_ZZ")];
+    let wrong_kind = [None, Some("KZ_FDDBR"), Some("KZ_ZTYT")];
+    let mut checked = 0;
+    for kept in 0u32..(1 << keys.len()) {
+        for extra in unknown {
+            for bad in wrong_kind {
+                let mut data = base.clone();
+                for (i, k) in keys.iter().enumerate() {
+                    if kept & (1 << i) == 0 {
+                        data.fields.remove(k);
+                    }
+                }
+                if let Some(k) = extra {
+                    data.fields.insert(k.into(), "x".into());
+                }
+                if let Some(k) = bad {
+                    data.fields.insert(k.into(), 1i64.into());
+                }
+                let license = License::new(data).unwrap();
+                // The reference: look each field up.
+                let mut expected = None;
+                for (key, value) in license.fields() {
+                    match ty.field(key) {
+                        None => expected = Some(("unknown", key.clone())),
+                        Some(_) if bad == Some(key.as_str()) => {
+                            assert!(matches!(value, FieldValue::Integer(1)));
+                            expected = Some(("kind", key.clone()));
+                        }
+                        Some(_) => continue,
+                    }
+                    break;
+                }
+                if expected.is_none() {
+                    expected = ty
+                        .fields()
+                        .iter()
+                        .find(|f| f.required && license.field(&f.key).is_none())
+                        .map(|f| ("missing", f.key.clone()));
+                }
+                let got = match ty.check(&license) {
+                    Ok(()) => None,
+                    Err(SchemaError::UnknownField { key }) => Some(("unknown", key)),
+                    Err(SchemaError::FieldKind { key, .. }) => Some(("kind", key)),
+                    Err(SchemaError::MissingField { key, .. }) => Some(("missing", key)),
+                    Err(e) => panic!("{e}"),
+                };
+                assert_eq!(got, expected, "kept {kept:b}, {extra:?}, {bad:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100);
+}
