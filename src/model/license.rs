@@ -1081,9 +1081,27 @@ pub(crate) fn unhex32(field: &'static str, s: &[u8]) -> Result<[u8; 32], DecodeE
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unhex32_takes_exactly_64_lower_case_digits() {
+        let hex = b"00112233445566778899aabbccddeeff0123456789abcdef02468ace13579bdf";
+        let v = unhex32("f", hex).unwrap();
+        assert_eq!(super::hex(&v).as_bytes(), hex);
+        for bad in 0..=255u8 {
+            let ok = bad.is_ascii_digit() || (b'a'..=b'f').contains(&bad);
+            for at in [0, 1, 31, 62, 63] {
+                let mut h = *hex;
+                h[at] = bad;
+                assert_eq!(unhex32("f", &h).is_ok(), ok, "{bad:#x} at {at}");
+            }
+        }
+        assert!(unhex32("f", &hex[..63]).is_err());
+        assert!(unhex32("f", &[hex.as_slice(), b"0"].concat()).is_err());
+        assert!(unhex32("f", b"").is_err());
+    }
 
     #[test]
     fn pooled_strings_hold_exactly_the_new_text() {
