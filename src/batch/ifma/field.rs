@@ -93,6 +93,19 @@ fn shr51(v: __m512i) -> __m512i {
     _mm512_srli_epi64::<51>(v)
 }
 
+/// Carries limbs 0..4 into their successors one after another, leaving
+/// limbs 0..3 below 2⁵¹ and the excess of limb 4 in place.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn carry_limbs(mut l: [__m512i; 5]) -> [__m512i; 5] {
+    let m = splat(MASK51);
+    for k in 0..4 {
+        l[k + 1] = _mm512_add_epi64(l[k + 1], shr51(l[k]));
+        l[k] = _mm512_and_si512(l[k], m);
+    }
+    l
+}
+
 /// One parallel carry: limbs below 2⁶³ in, below 2⁵¹ + 19·2¹² out.
 #[target_feature(enable = "avx512f,avx512dq")]
 #[inline]
@@ -315,37 +328,21 @@ impl Fe {
     #[inline]
     pub(super) fn freeze(self) -> Fe {
         let m = splat(MASK51);
-        let [mut l0, mut l1, mut l2, mut l3, mut l4] = self.0;
         // Sequential carry: limbs below 2⁵¹ but the first, below 2⁵¹ + 38;
         // the value is below 2²⁵⁵ + 38 < 2p.
-        l1 = _mm512_add_epi64(l1, shr51(l0));
-        l0 = _mm512_and_si512(l0, m);
-        l2 = _mm512_add_epi64(l2, shr51(l1));
-        l1 = _mm512_and_si512(l1, m);
-        l3 = _mm512_add_epi64(l3, shr51(l2));
-        l2 = _mm512_and_si512(l2, m);
-        l4 = _mm512_add_epi64(l4, shr51(l3));
-        l3 = _mm512_and_si512(l3, m);
-        l0 = _mm512_add_epi64(l0, times19(shr51(l4)));
-        l4 = _mm512_and_si512(l4, m);
+        let mut l = carry_limbs(self.0);
+        l[0] = _mm512_add_epi64(l[0], times19(shr51(l[4])));
+        l[4] = _mm512_and_si512(l[4], m);
         // q = ⌊(value + 19) / 2²⁵⁵⌋ is 1 exactly when value ≥ p.
-        let mut q = shr51(_mm512_add_epi64(l0, splat(19)));
-        q = shr51(_mm512_add_epi64(l1, q));
-        q = shr51(_mm512_add_epi64(l2, q));
-        q = shr51(_mm512_add_epi64(l3, q));
-        q = shr51(_mm512_add_epi64(l4, q));
+        let mut q = shr51(_mm512_add_epi64(l[0], splat(19)));
+        for v in &l[1..] {
+            q = shr51(_mm512_add_epi64(*v, q));
+        }
         // value − p = value + 19 − 2²⁵⁵: add 19q, carry, drop bit 255.
-        l0 = _mm512_add_epi64(l0, times19(q));
-        l1 = _mm512_add_epi64(l1, shr51(l0));
-        l0 = _mm512_and_si512(l0, m);
-        l2 = _mm512_add_epi64(l2, shr51(l1));
-        l1 = _mm512_and_si512(l1, m);
-        l3 = _mm512_add_epi64(l3, shr51(l2));
-        l2 = _mm512_and_si512(l2, m);
-        l4 = _mm512_add_epi64(l4, shr51(l3));
-        l3 = _mm512_and_si512(l3, m);
-        l4 = _mm512_and_si512(l4, m);
-        Fe([l0, l1, l2, l3, l4])
+        l[0] = _mm512_add_epi64(l[0], times19(q));
+        let mut l = carry_limbs(l);
+        l[4] = _mm512_and_si512(l[4], m);
+        Fe(l)
     }
 
     /// Lanes where two *frozen* elements are equal.

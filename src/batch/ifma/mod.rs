@@ -77,6 +77,29 @@ impl Point {
         }
     }
 
+    /// The end of both additions: from `A = (Y₁−X₁)(Y₂−X₂)`,
+    /// `B = (Y₁+X₁)(Y₂+X₂)`, `C = 2d·T₁T₂`, `D = 2Z₁Z₂`, with
+    /// `E = B − A`, `F = D − C`, `G = D + C`, `H = B + A`, the sum is
+    /// `(EF : GH : FG : EH)`.
+    #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
+    #[inline]
+    fn from_abcd(a: Fe, b: Fe, c: Fe, d: Fe) -> Point {
+        Point::from_efgh(b.sub(a), d.sub(c), d.add(c), b.add(a))
+    }
+
+    /// `(EF : GH : FG : EH)`, the common end of the addition and doubling
+    /// formulas.
+    #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
+    #[inline]
+    fn from_efgh(e: Fe, f: Fe, g: Fe, h: Fe) -> Point {
+        Point {
+            x: e.mul(f),
+            y: g.mul(h),
+            z: f.mul(g),
+            t: e.mul(h),
+        }
+    }
+
     /// `self + q` for affine `q` (madd-2008-hwcd-3 with `k = 2d`; complete
     /// on this curve, so identity and small-order points need no care).
     #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
@@ -86,16 +109,7 @@ impl Point {
         let b = self.y.add(self.x).mul(q.y_plus_x);
         let c = self.t.mul(q.xy2d);
         let d = self.z.add(self.z);
-        let e = b.sub(a);
-        let f = d.sub(c);
-        let g = d.add(c);
-        let h = b.add(a);
-        Point {
-            x: e.mul(f),
-            y: g.mul(h),
-            z: f.mul(g),
-            t: e.mul(h),
-        }
+        Point::from_abcd(a, b, c, d)
     }
 
     /// `self + q` (add-2008-hwcd-3, complete on this curve).
@@ -107,16 +121,7 @@ impl Point {
         let c = self.t.mul(q.t).mul(Fe::splat(EDWARDS_D2));
         let zz = self.z.mul(q.z);
         let d = zz.add(zz);
-        let e = b.sub(a);
-        let f = d.sub(c);
-        let g = d.add(c);
-        let h = b.add(a);
-        Point {
-            x: e.mul(f),
-            y: g.mul(h),
-            z: f.mul(g),
-            t: e.mul(h),
-        }
+        Point::from_abcd(a, b, c, d)
     }
 
     /// `2·self` (dbl-2008-hwcd with `a = −1`).
@@ -131,12 +136,7 @@ impl Point {
         let g = b.sub(a); // a·A + B with a = −1
         let f = g.sub(c);
         let h = Fe::zero().sub(a).sub(b); // a·A − B
-        Point {
-            x: e.mul(f),
-            y: g.mul(h),
-            z: f.mul(g),
-            t: e.mul(h),
-        }
+        Point::from_efgh(e, f, g, h)
     }
 
     #[target_feature(enable = "avx512f")]
