@@ -93,9 +93,9 @@ impl Item {
         arena: &mut Vec<u8>,
     ) -> Option<Item> {
         let public = keys.get(key)?;
-        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(sig.s_bytes()))?;
+        let s = ed25519::canonical_encodings(sig)?;
         let r = sig.r_bytes();
-        if !ed25519::y_is_canonical(&r) || is_small_order_y(&r) {
+        if is_small_order_y(&r) {
             return None;
         }
         let start = arena.len();

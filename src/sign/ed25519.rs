@@ -31,7 +31,7 @@ pub(crate) struct Prepared {
 }
 
 /// Whether a 32-byte Edwards y encoding (sign bit ignored) is below p = 2^255 − 19.
-pub(crate) fn y_is_canonical(bytes: &[u8; 32]) -> bool {
+fn y_is_canonical(bytes: &[u8; 32]) -> bool {
     let mut y = *bytes;
     if let Some(last) = y.last_mut() {
         *last &= 0x7f;
@@ -43,14 +43,18 @@ pub(crate) fn y_is_canonical(bytes: &[u8; 32]) -> bool {
     !(*top == 0x7f && middle.iter().all(|&b| b == 0xff) && *first >= 0xed)
 }
 
+/// Rule 1 and the encoding half of rule 2: `S` canonical (returned) and
+/// `R`'s `y` below p. Whether `R` is a point, and of small order, is left to
+/// the caller (the batch decompresses many at once).
+pub(crate) fn canonical_encodings(sig: &Signature) -> Option<Scalar> {
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(sig.s_bytes()))?;
+    y_is_canonical(&sig.r_bytes()).then_some(s)
+}
+
 /// Rules 1–3 for the signature half: canonical `S`, canonical `R`, `R` not of small order.
 pub(crate) fn prepare(sig: &Signature) -> Option<Prepared> {
-    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(sig.s_bytes()))?;
-    let r_bytes = sig.r_bytes();
-    if !y_is_canonical(&r_bytes) {
-        return None;
-    }
-    let r = CompressedEdwardsY(r_bytes).decompress()?;
+    let s = canonical_encodings(sig)?;
+    let r = CompressedEdwardsY(sig.r_bytes()).decompress()?;
     // With x = 0 and the sign bit set, the encoding is non-canonical; such points
     // are (0, ±1), of small order, and refused just below.
     if r.is_small_order() {
