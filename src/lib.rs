@@ -36,7 +36,6 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `postgres` | no | the PostgreSQL license-store backend |
-//! | `cli` | no | the `elicense` command-line tool |
 //!
 //! For speed, build with curve25519-dalek's AVX-512 IFMA backend (detected at
 //! run time, safe on any x86-64): put this in your project's `.cargo/config.toml`:
