@@ -142,6 +142,18 @@ impl InMemoryStatus {
         self
     }
 
+    /// Records that the certificate whose SHA-256 fingerprint (of its DER
+    /// encoding) is `fingerprint` is revoked since `since` — for revocation
+    /// lists that name certificates by fingerprint.
+    pub fn revoke_certificate_fingerprint(
+        &mut self,
+        fingerprint: [u8; 32],
+        since: Timestamp,
+    ) -> &mut Self {
+        self.certs.insert(fingerprint, Some(since));
+        self
+    }
+
     /// Marks a seal good.
     pub fn good_seal(&mut self, seal_id: &str) -> &mut Self {
         self.seals.insert(seal_id.to_owned(), None);

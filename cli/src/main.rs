@@ -1,15 +1,78 @@
 //! `elicense`: the command a department runs over its electronic licenses
 //! (电子证照). Thin over the library: arguments are parsed here, the work is
 //! done by `elicense`.
+//!
+//! Exit codes: 0 — done, every license verified; 1 — done, some license
+//! rejected (or, for `show`/`history`, not found); 2 — usage, input, trust
+//! or store error (nothing was written).
 
-use clap::Parser;
+mod common;
+mod demo;
+mod inspect;
+mod store;
+mod verify;
 
-/// Government electronic licenses (电子证照) and electronic seals (电子印章).
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Government electronic licenses (电子证照) and electronic seals (电子印章):
+/// verify, inspect, archive and search them.
+///
+/// Exit codes: 0 all verified / done, 1 some rejected / not found,
+/// 2 usage, input, trust or store error.
 #[derive(Debug, Parser)]
-#[command(name = "elicense", version)]
-struct Cli {}
+#[command(name = "elicense", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 核验: verify licenses (JSON Lines, single documents, directories) in bulk
+    Verify(verify::VerifyArgs),
+    /// 查看: one license for a human — fields, seals, certificates, every verification step
+    Inspect(inspect::InspectArgs),
+    /// 存量归集: import existing licenses into the store (resumable)
+    Archive(store::ArchiveArgs),
+    /// 目录查询: search the catalog (目录库) of a store
+    Query(store::QueryArgs),
+    /// 调取: the exact stored bytes of one license
+    Show(store::ShowArgs),
+    /// 业务记录: a license's status events and version chain
+    History(store::HistoryArgs),
+    /// 演示: build a sample library (test PKI, seals, licenses), export it and verify the export
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version requests are not errors.
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Verify(a) => verify::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Archive(a) => store::archive(a),
+        Command::Query(a) => store::query(a),
+        Command::Show(a) => store::show(a),
+        Command::History(a) => store::history(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("elicense: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -38,7 +38,7 @@ use crate::date::Timestamp;
 use crate::document::{
     DecodeCache, Decoded, DocView, LicenseSignature, SIGNATURE_CONTEXT, SignerRef,
 };
-use crate::ids::LicenseId;
+use crate::ids::{HolderCode, LicenseId};
 use crate::seal::Seal;
 use crate::sign::PublicKey;
 use crate::status::{LicenseStanding, StatusSource};
@@ -52,6 +52,7 @@ const TASK: usize = 512;
 pub struct BatchOutcome {
     index: usize,
     id: Option<LicenseId>,
+    holder: Option<HolderCode>,
     result: Result<(), Rejected>,
 }
 
@@ -64,6 +65,12 @@ impl BatchOutcome {
     /// The license identifier, when the input was readable far enough to find it.
     pub fn id(&self) -> Option<&LicenseId> {
         self.id.as_ref()
+    }
+
+    /// The holder's code (持证主体代码), when the input decoded: **personal
+    /// data** for a citizen — show it [masked](HolderCode::masked).
+    pub fn holder(&self) -> Option<&HolderCode> {
+        self.holder.as_ref()
     }
 
     /// `Ok` when the license verified; else the rejection, with the failing
@@ -216,6 +223,7 @@ impl BatchVerifier {
                 if let Line::TooLong(len) = l {
                     o.result = Err(Rejected::too_large(*len, max));
                     o.id = None;
+                    o.holder = None;
                 }
             }
             index += current.lines.len();
@@ -297,6 +305,7 @@ impl BatchVerifier {
                 Err(e) => BatchOutcome {
                     index,
                     id: id_of(bytes),
+                    holder: None,
                     result: Err(Rejected::from_decode(e)),
                 },
                 Ok(doc) => {
@@ -307,8 +316,10 @@ impl BatchVerifier {
                     if reached {
                         pending.push(d);
                     }
+                    let holder = Some(view.license().holder().code().clone());
                     BatchOutcome {
                         index,
+                        holder,
                         id: Some(doc.recycle(&mut seen)),
                         result,
                     }

@@ -476,6 +476,13 @@ impl LicenseType {
         serde_json::from_str(json)
     }
 
+    /// The definition as JSON, in the format [`LicenseType::from_json`] reads
+    /// (pretty-printed, for a types directory a person may edit).
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings, numbers and vectors cannot fail.
+        serde_json::to_string_pretty(&self.repr).unwrap_or_default()
+    }
+
     /// 证照类型代码.
     pub fn code(&self) -> &LicenseTypeCode {
         &self.repr.code

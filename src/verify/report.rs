@@ -329,6 +329,43 @@ pub enum Failure {
     },
 }
 
+impl Failure {
+    /// A stable snake_case name of the reason (`invalid_signature`,
+    /// `expired`, …), for machine-readable reports: the variant's name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Decode(_) => "decode",
+            Failure::SignerDigestMismatch { .. } => "signer_digest_mismatch",
+            Failure::SealDigestMismatch { .. } => "seal_digest_mismatch",
+            Failure::SignerKey { .. } => "signer_key",
+            Failure::SignedAfterVerificationTime { .. } => "signed_after_verification_time",
+            Failure::InvalidSignature { .. } => "invalid_signature",
+            Failure::SignerNotInSeal { .. } => "signer_not_in_seal",
+            Failure::SealMakerNotBound { .. } => "seal_maker_not_bound",
+            Failure::SealMakerKey { .. } => "seal_maker_key",
+            Failure::InvalidSealSignature { .. } => "invalid_seal_signature",
+            Failure::SealMakerCertificate { .. } => "seal_maker_certificate",
+            Failure::SealNotValidAtSigning { .. } => "seal_not_valid_at_signing",
+            Failure::SealMadeAfterSigning { .. } => "seal_made_after_signing",
+            Failure::SealRevoked { .. } => "seal_revoked",
+            Failure::SealStatusUnknown { .. } => "seal_status_unknown",
+            Failure::UnknownCriticalExtension { .. } => "unknown_critical_extension",
+            Failure::SignerCertificate { .. } => "signer_certificate",
+            Failure::UntrustedSigner { .. } => "untrusted_signer",
+            Failure::DataHashMismatch { .. } => "data_hash_mismatch",
+            Failure::SignerOrganisationMismatch { .. } => "signer_organisation_mismatch",
+            Failure::SealInfoMismatch { .. } => "seal_info_mismatch",
+            Failure::NoIssuerSignature { .. } => "no_issuer_signature",
+            Failure::UnknownType { .. } => "unknown_type",
+            Failure::Schema(_) => "schema",
+            Failure::NotYetValid { .. } => "not_yet_valid",
+            Failure::Expired { .. } => "expired",
+            Failure::LicenseNotInForce { .. } => "license_not_in_force",
+            Failure::LicenseStatusUnknown { .. } => "license_status_unknown",
+        }
+    }
+}
+
 /// The outcome of one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,36 +1,45 @@
-//! The main job: a resource library (资源库) on an embedded SQLite file.
-//!
-//! Issues N sealed licenses (营业执照 and 食品经营许可证, two issuers; default
-//! 100,000), performs a sample of every operation (status changes, renewal,
-//! change, transfer in, verification by identifier / bytes / data,
-//! authorised retrieval with its use record, a dispute upheld and one
-//! rejected, an annotated copy), then batch-verifies every stored license —
-//! seals, certificates, schema, validity, and each license's status in the
-//! store through the library's verifier — and prints a summary with
-//! throughput.
-//!
-//! `cargo run --release --example demo -- --n 100000 [--db path]`
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "a demonstration program, not library code"
-)]
+//! `elicense demo`: the main job. Builds a sample resource library (资源库)
+//! on an embedded SQLite file — a test PKI (the repository's fixtures in
+//! tests/data/pki), a seal maker, 证照专用章 seals for two issuers, N sealed
+//! licenses of the built-in types and a sample of every lifecycle operation —
+//! then writes what a department receives next to the database (trust
+//! anchors, license types, a revocation file, a JSON Lines export) and
+//! verifies the export with the code of `elicense verify`.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::{Context, Result, anyhow, bail};
 use elicense::*;
+
+use crate::common::{self, TrustArgs};
+use crate::verify::{self, Format, VerifyArgs};
 
 macro_rules! pki {
     ($name:literal) => {
-        include_str!(concat!("../tests/data/pki/", $name))
+        include_str!(concat!("../../tests/data/pki/", $name))
     };
 }
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+/// Marks a directory as made by `elicense demo`, so a re-run may replace it.
+const MARKER: &str = ".elicense-demo";
+
+/// `elicense demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DemoArgs {
+    /// The SQLite database to create; trust anchors, types and the export are written beside it
+    #[arg(long, value_name = "PATH", default_value = "elicense-demo/library.db")]
+    pub(crate) db: PathBuf,
+    /// Licenses to issue
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub(crate) n: usize,
+    /// No progress output
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
 
 fn sealer(
     maker: &SealMaker<SigningKey>,
@@ -38,10 +47,15 @@ fn sealer(
     key_pem: &str,
     name: &str,
     seal_id: &str,
-) -> Res<(Organisation, Sealer<Box<dyn Signer>>)> {
+) -> Result<(Organisation, Sealer<Box<dyn Signer>>)> {
     let signer_ca = Certificate::from_pem(pki!("signer_ca.cert.pem"))?;
     let cert = Certificate::from_pem(cert_pem)?;
-    let org = Organisation::new(name, *cert.organization().ok_or("no organisation")?)?;
+    let org = Organisation::new(
+        name,
+        *cert
+            .organization()
+            .ok_or_else(|| anyhow!("no organisation"))?,
+    )?;
     let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="42mm" height="42mm" viewBox="0 0 42 42"><circle cx="21" cy="21" r="20" fill="none" stroke="#d00" stroke-width="1.2"/></svg>"##;
     let seal = maker.make(SealSpec {
         vendor: "elicense-demo".into(),
@@ -60,13 +74,13 @@ fn sealer(
     Ok((org, Sealer::new(seal, cert, vec![signer_ca], signer)?))
 }
 
-fn holder_code(i: usize) -> Res<Uscc> {
+fn holder_code(i: usize) -> Result<Uscc> {
     let body = format!("91330100MA{:07}", i % 10_000_000);
     let c = uscc_check_char(&body)?;
     Ok(format!("{body}{c}").parse()?)
 }
 
-fn request(types: &LicenseTypes, i: usize) -> Res<IssueRequest> {
+fn request(types: &LicenseTypes, i: usize) -> Result<IssueRequest> {
     let food = i % 2 == 1;
     let t = types
         .iter()
@@ -78,7 +92,7 @@ fn request(types: &LicenseTypes, i: usize) -> Res<IssueRequest> {
                     "营业执照"
                 }
         })
-        .ok_or("type")?;
+        .ok_or_else(|| anyhow!("no such built-in type"))?;
     let f = |k: &str, v: &str| (k.to_owned(), FieldValue::from(v));
     let fields: BTreeMap<String, FieldValue> = if food {
         [
@@ -118,21 +132,18 @@ fn request(types: &LicenseTypes, i: usize) -> Res<IssueRequest> {
     })
 }
 
-fn main() -> Res<()> {
-    let mut n = 100_000usize;
-    let mut db: Option<std::path::PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--n" => n = args.next().ok_or("--n needs a number")?.parse()?,
-            "--db" => db = Some(args.next().ok_or("--db needs a path")?.into()),
-            other => return Err(format!("unknown argument {other}").into()),
-        }
+/// `elicense demo`.
+pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
+    let n = args.n;
+    if n == 0 {
+        bail!("--n must be at least 1");
     }
-    let dir = tempfile_dir()?;
-    let keep = db.is_some();
-    let path = db.unwrap_or_else(|| dir.join("library.db"));
-    let _ = std::fs::remove_file(&path);
+    let path = args.db.clone();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    prepare_dir(&dir, &path)?;
 
     let maker = SealMaker::new(
         Certificate::from_pem(pki!("seal_maker.cert.pem"))?,
@@ -354,7 +365,11 @@ fn main() -> Res<()> {
         .store()
         .query(&Query::new().limit(store_limits::MAX_PAGE_SIZE)?)?;
     for e in page.entries() {
-        lines.extend_from_slice(&lib.store().document(e.id())?.ok_or("missing document")?);
+        lines.extend_from_slice(
+            &lib.store()
+                .document(e.id())?
+                .ok_or_else(|| anyhow!("missing document"))?,
+        );
         lines.push(b'\n');
     }
     lines.extend_from_slice(b"{\"format\":\"not a license\"}\n");
@@ -369,14 +384,121 @@ fn main() -> Res<()> {
         t.elapsed().as_secs_f64() * 1e3
     );
 
-    // Batch-verify the whole library from the stored bytes.
+    // What a department receives: anchors, types, revocations, an export.
+    let anchors = dir.join("anchors");
+    std::fs::create_dir_all(&anchors)?;
+    std::fs::write(anchors.join("root.cert.pem"), pki!("root.cert.pem"))?;
+    let types_dir = dir.join("types");
+    std::fs::create_dir_all(&types_dir)?;
+    for (i, t) in types.iter().enumerate() {
+        std::fs::write(
+            types_dir.join(format!("type{:02}.json", i + 1)),
+            t.to_json(),
+        )?;
+    }
+    let revocations = dir.join("revocations.json");
+    std::fs::write(&revocations, common::empty_revocations_json())?;
+    let export = dir.join("export.jsonl");
     let t = Instant::now();
-    let mut docs = Vec::with_capacity(n + 8);
+    let exported = export_all(lib.store(), &export)?;
+    println!(
+        "export: {exported} stored licenses to {} in {:.1} s",
+        export.display(),
+        t.elapsed().as_secs_f64()
+    );
+    let sample_id = v4.license().id().to_string();
+    drop(lib);
+
+    // Verify the export exactly as a department would.
+    let report = dir.join("report.csv");
+    let verify_args = VerifyArgs {
+        inputs: vec![export.to_string_lossy().into_owned()],
+        trust: TrustArgs {
+            anchors: vec![anchors.clone()],
+            keys: None,
+            types: Some(types_dir.clone()),
+            revocations: Some(revocations.clone()),
+            danger_accept_unknown_revocation: false,
+        },
+        at: Some(at.to_string()),
+        threads: None,
+        status: Some(path.to_string_lossy().into_owned()),
+        report: Some(report.clone()),
+        format: Format::Csv,
+        quiet: args.quiet,
+    };
+    let tally = verify::execute(&verify_args)?;
+    verify::print_summary(&tally);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "demo: N={n}: issued and sealed {n} in {issue_secs:.1} s ({:.0}/s); exported {exported}; verified {} \
+         with their status in the store: {} valid, {} rejected {:?}; report {}; db {:.0} MiB",
+        n as f64 / issue_secs,
+        tally.total,
+        tally.valid,
+        tally.total - tally.valid,
+        tally.by_step,
+        report.display(),
+        size as f64 / 1048576.0,
+    );
+    let db = path.display();
+    let d = dir.display();
+    println!();
+    println!("Next, as a department would (cargo run --release -- … or the elicense binary):");
+    println!(
+        "  elicense verify {d}/export.jsonl --anchors {d}/anchors --types {d}/types --revocations {d}/revocations.json --status {db} --at {at} --report report.csv --format csv"
+    );
+    println!(
+        "  elicense inspect license.json --anchors {d}/anchors --revocations {d}/revocations.json   (after: elicense show {sample_id} --db {db} --out license.json)"
+    );
+    println!("  elicense query --db {db} --status revoked");
+    println!("  elicense history {sample_id} --db {db}");
+    println!(
+        "  elicense archive {d}/export.jsonl --db other.db --anchors {d}/anchors --revocations {d}/revocations.json --at {at}"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses to overwrite a database the demo did not make.
+fn prepare_dir(dir: &Path, db: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let marker = dir.join(MARKER);
+    if db.exists() {
+        if !marker.exists() {
+            bail!(
+                "{} exists and was not made by `elicense demo`: choose another --db",
+                db.display()
+            );
+        }
+        for ext in ["", "-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(ext);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
+    std::fs::write(
+        &marker,
+        "made by elicense demo; the directory may be replaced by the next run\n",
+    )?;
+    Ok(())
+}
+
+/// Writes every stored license, one per line, in catalog order.
+fn export_all(store: &SqliteStore, path: &Path) -> Result<usize> {
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
     let mut q = Query::new().limit(store_limits::MAX_PAGE_SIZE)?;
+    let mut count = 0;
     loop {
-        let page = lib.store().query(&q)?;
+        let page = store.query(&q)?;
         for e in page.entries() {
-            docs.push(lib.store().document(e.id())?.ok_or("missing document")?);
+            let doc = store
+                .document(e.id())?
+                .ok_or_else(|| anyhow!("missing document {}", e.id()))?;
+            out.write_all(&doc)?;
+            out.write_all(b"\n")?;
+            count += 1;
         }
         match page.next() {
             Some(c) => {
@@ -387,44 +509,6 @@ fn main() -> Res<()> {
             None => break,
         }
     }
-    let read_secs = t.elapsed().as_secs_f64();
-    let batch = BatchVerifier::new(lib.verifier().clone());
-    let t = Instant::now();
-    let outcomes = batch.verify_slice(&docs, at);
-    let verify_secs = t.elapsed().as_secs_f64();
-    let valid = outcomes.iter().filter(|o| o.is_valid()).count();
-    let mut by_step: BTreeMap<String, usize> = BTreeMap::new();
-    for o in &outcomes {
-        if let Some(step) = o.failed_step() {
-            *by_step.entry(step.to_string()).or_insert(0) += 1;
-        }
-    }
-    // The library's verifier asks the store for each license's status: the
-    // licenses that verify are exactly those in force per the store.
-    let in_force = lib
-        .store()
-        .count(&Query::new().status(LicenseStatus::Valid))?;
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "demo: N={n}: issued and sealed {n} in {issue_secs:.1} s ({:.0}/s); read {} stored in {read_secs:.1} s; \
-         batch-verified {} in {verify_secs:.2} s ({:.0} licenses/s, store status included): {valid} verify, \
-         {} rejected {by_step:?}; {in_force} in force per the store; db {:.0} MiB",
-        n as f64 / issue_secs,
-        docs.len(),
-        docs.len(),
-        docs.len() as f64 / verify_secs,
-        docs.len() - valid,
-        size as f64 / 1048576.0,
-    );
-    drop(lib);
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
-}
-
-fn tempfile_dir() -> Res<std::path::PathBuf> {
-    let d = std::env::temp_dir().join(format!("elicense-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&d)?;
-    Ok(d)
+    out.flush()?;
+    Ok(count)
 }
