@@ -6,6 +6,7 @@
 //! rows of one chunk while the next is verified, so the report is not a
 //! serial phase. Memory is a few chunks whatever the input's length.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -206,7 +207,7 @@ pub(crate) fn execute(args: &VerifyArgs) -> Result<Tally> {
                 .with_context(|| format!("cannot create the report {}", p.display()))?,
         ),
     };
-    let writer = RowWriter::new(out, args.format, args.report.is_some());
+    let writer = RowWriter::new(out, args.format, args.report.is_some())?;
     let progress = Progress::new(args.quiet);
     let (tx, rx) = sync_channel::<Vec<Row>>(4);
     let handle = std::thread::spawn(move || write_rows(rx, writer, progress));
@@ -317,17 +318,17 @@ fn read_doc(p: &Path, max: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// A report row as written.
-#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+/// A report row as written (FORMAT.md §8): borrowed from the outcome, so a
+/// valid row costs no allocation.
 pub(crate) struct ReportRow<'a> {
     /// Input file (`-` for standard input).
     pub(crate) source: &'a str,
     /// Line in a JSON Lines input (1 for a single-document file).
     pub(crate) line: usize,
     /// The license identifier, when the document was readable far enough.
-    pub(crate) license_id: Option<String>,
+    pub(crate) license_id: Option<&'a str>,
     /// The holder's code, masked when it is personal data.
-    pub(crate) holder: Option<String>,
+    pub(crate) holder: Option<Cow<'a, str>>,
     /// `valid` or `rejected`.
     pub(crate) verdict: &'static str,
     /// The failing step.
@@ -338,35 +339,85 @@ pub(crate) struct ReportRow<'a> {
     pub(crate) message: Option<String>,
 }
 
+/// The report's CSV header.
+const CSV_HEADER: [&str; 8] = [
+    "source",
+    "line",
+    "license_id",
+    "holder",
+    "verdict",
+    "step",
+    "reason",
+    "message",
+];
+
 enum RowWriter {
     None,
-    Jsonl(std::io::BufWriter<Box<dyn Write + Send>>),
+    Jsonl {
+        out: std::io::BufWriter<Box<dyn Write + Send>>,
+        /// The JSON string of the last source seen, and that source.
+        source: (Arc<str>, String),
+    },
     Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
 }
 
 impl RowWriter {
-    fn new(out: Box<dyn Write + Send>, format: Format, enabled: bool) -> RowWriter {
-        match (enabled, format) {
+    fn new(out: Box<dyn Write + Send>, format: Format, enabled: bool) -> Result<RowWriter> {
+        Ok(match (enabled, format) {
             (false, _) => RowWriter::None,
-            (true, Format::Jsonl) => {
-                RowWriter::Jsonl(std::io::BufWriter::with_capacity(1 << 20, out))
-            }
-            (true, Format::Csv) => RowWriter::Csv(Box::new(
-                csv::WriterBuilder::new()
+            (true, Format::Jsonl) => RowWriter::Jsonl {
+                out: std::io::BufWriter::with_capacity(1 << 20, out),
+                source: (Arc::from(""), "\"\"".to_owned()),
+            },
+            (true, Format::Csv) => {
+                let mut w = csv::WriterBuilder::new()
                     .buffer_capacity(1 << 20)
-                    .from_writer(out),
-            )),
-        }
+                    .from_writer(out);
+                w.write_record(CSV_HEADER)?;
+                RowWriter::Csv(Box::new(w))
+            }
+        })
     }
 
-    fn write(&mut self, row: &ReportRow<'_>) -> Result<()> {
+    fn write(&mut self, source: &Arc<str>, row: &ReportRow<'_>) -> Result<()> {
         match self {
             RowWriter::None => {}
-            RowWriter::Jsonl(w) => {
-                serde_json::to_writer(&mut *w, row)?;
-                w.write_all(b"\n")?;
+            RowWriter::Jsonl { out, source: last } => {
+                if !Arc::ptr_eq(&last.0, source) {
+                    *last = (Arc::clone(source), serde_json::to_string(&**source)?);
+                }
+                // Identifiers and holder codes are ASCII letters, digits,
+                // `.`, `-` and `*`: nothing to escape. The message is
+                // written by serde_json.
+                let w = out;
+                w.write_all(b"{\"source\":")?;
+                w.write_all(last.1.as_bytes())?;
+                write!(w, ",\"line\":{}", row.line)?;
+                write_opt(w, ",\"license_id\":", row.license_id)?;
+                write_opt(w, ",\"holder\":", row.holder.as_deref())?;
+                write!(w, ",\"verdict\":\"{}\"", row.verdict)?;
+                write_opt(w, ",\"step\":", row.step)?;
+                write_opt(w, ",\"reason\":", row.reason)?;
+                w.write_all(b",\"message\":")?;
+                match &row.message {
+                    Some(m) => serde_json::to_writer(&mut *w, m)?,
+                    None => w.write_all(b"null")?,
+                }
+                w.write_all(b"}\n")?;
             }
-            RowWriter::Csv(w) => w.serialize(row)?,
+            RowWriter::Csv(w) => {
+                let line = row.line.to_string();
+                w.write_record([
+                    row.source.as_bytes(),
+                    line.as_bytes(),
+                    row.license_id.unwrap_or_default().as_bytes(),
+                    row.holder.as_deref().unwrap_or_default().as_bytes(),
+                    row.verdict.as_bytes(),
+                    row.step.unwrap_or_default().as_bytes(),
+                    row.reason.unwrap_or_default().as_bytes(),
+                    row.message.as_deref().unwrap_or_default().as_bytes(),
+                ])?;
+            }
         }
         Ok(())
     }
@@ -374,10 +425,23 @@ impl RowWriter {
     fn finish(self) -> Result<()> {
         match self {
             RowWriter::None => {}
-            RowWriter::Jsonl(mut w) => w.flush()?,
+            RowWriter::Jsonl { mut out, .. } => out.flush()?,
             RowWriter::Csv(mut w) => w.flush()?,
         }
         Ok(())
+    }
+}
+
+/// `"key":null` or `"key":"value"` (`value` needs no escaping).
+fn write_opt(w: &mut impl Write, key: &str, v: Option<&str>) -> std::io::Result<()> {
+    w.write_all(key.as_bytes())?;
+    match v {
+        None => w.write_all(b"null"),
+        Some(v) => {
+            w.write_all(b"\"")?;
+            w.write_all(v.as_bytes())?;
+            w.write_all(b"\"")
+        }
     }
 }
 
@@ -411,14 +475,20 @@ fn write_rows(
             let row = ReportRow {
                 source: &r.source,
                 line: r.line,
-                license_id: r.outcome.id().map(ToString::to_string),
-                holder: r.outcome.holder().map(|h| h.masked()),
+                license_id: r.outcome.id().map(|id| id.as_str()),
+                holder: r.outcome.holder().map(|h| {
+                    if h.is_personal() {
+                        Cow::Owned(h.masked())
+                    } else {
+                        Cow::Borrowed(h.value())
+                    }
+                }),
                 verdict,
                 step,
                 reason,
                 message,
             };
-            if let Err(e) = writer.write(&row) {
+            if let Err(e) = writer.write(&r.source, &row) {
                 failed = Some(e.context("writing the report"));
             }
         }
