@@ -227,7 +227,13 @@ fn readers_read_while_a_writer_ingests() {
         .collect();
     for batch in &batches {
         store.insert_batch(batch).unwrap();
-        std::thread::sleep(Duration::from_millis(2));
+        // Let the readers read between batches (however loaded the machine
+        // is): wait until both have read at least once more, for at most 10 s.
+        let before = reads.load(Ordering::Relaxed);
+        let t = Instant::now();
+        while reads.load(Ordering::Relaxed) < before + 2 && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
     done.store(true, Ordering::Release);
     let distinct: usize = readers.into_iter().map(|h| h.join().unwrap()).sum();
