@@ -372,13 +372,13 @@ pub(crate) fn query(args: QueryArgs) -> Result<ExitCode> {
         QueryFormat::Table => {
             writeln!(
                 out,
-                "{:<52} {:<10} {:<20} {:<24} {:<8} {:<10} name / holder",
+                "{:<72} {:<12} {:<20} {:<24} {:<8} {:<10} name / holder",
                 "id 电子证照标识", "status", "number", "holder", "region", "valid_to"
             )?;
             for e in page.entries() {
                 writeln!(
                     out,
-                    "{:<52} {:<10} {:<20} {:<24} {:<8} {:<10} {} / {}",
+                    "{:<72} {:<12} {:<20} {:<24} {:<8} {:<10} {} / {}",
                     e.id().to_string(),
                     format!("{} {}", e.status().code(), e.status().name_en()),
                     e.number(),
