@@ -125,6 +125,7 @@ mod error;
 pub mod fuzzing;
 mod ids;
 mod model;
+pub mod present;
 mod resource;
 mod seal;
 mod sign;

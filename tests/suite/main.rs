@@ -13,6 +13,7 @@ mod corpus;
 mod fixtures;
 mod ledger;
 mod pki;
+mod present;
 mod resource;
 mod seal;
 mod store;
