@@ -695,3 +695,22 @@ pub fn batch_signatures(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary text → presentation decoder (亮证码): never panics; what decodes
+/// re-encodes to the same string, and a verifier with no issuer refuses it at
+/// the issuer step, never earlier.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn present_decode(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = crate::present::Presentation::decode(data);
+    if let Ok(p) = crate::present::Presentation::from_qr_string(&text) {
+        if crate::present::Presentation::from_qr_string(&p.to_qr_string()).as_ref() != Ok(&p) {
+            panic!("a presentation does not round-trip");
+        }
+        let v = crate::present::PresentationVerifier::without_status();
+        match v.verify(p, crate::date::Timestamp::now()) {
+            Err(r) if r.step() == crate::present::PresentStep::Issuer => {}
+            _ => panic!("an unknown issuer was not refused at the issuer step"),
+        }
+    }
+}

@@ -84,3 +84,8 @@ fn annotated_copy_corpus() {
 fn batch_signatures_corpus() {
     replay("batch_signatures", elicense::fuzzing::batch_signatures);
 }
+
+#[test]
+fn present_decode_corpus() {
+    replay("present_decode", elicense::fuzzing::present_decode);
+}
