@@ -131,7 +131,7 @@ pub(crate) fn load_keys(path: &Path) -> Result<TrustedKeys> {
     Ok(keys)
 }
 
-fn decode_key(s: &str) -> Option<[u8; 32]> {
+pub(crate) fn decode_key(s: &str) -> Option<[u8; 32]> {
     use base64::Engine;
     if s.len() == 64 {
         let mut out = [0u8; 32];

@@ -398,6 +398,13 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     }
     let revocations = dir.join("revocations.json");
     std::fs::write(&revocations, common::empty_revocations_json())?;
+    // The issuing system's presentation key (亮证), fresh for each demo.
+    crate::present::write_system_key(
+        &SigningKey::generate()?,
+        &[*org_a.code(), *org_b.code()],
+        &dir.join("presentation.key.pem"),
+        &dir.join("presentation.keys"),
+    )?;
     let export = dir.join("export.jsonl");
     let t = Instant::now();
     let exported = export_all(lib.store(), &export)?;
@@ -407,6 +414,14 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         t.elapsed().as_secs_f64()
     );
     let sample_id = v4.license().id().to_string();
+    // A license in force, for the presentation example.
+    let in_force = lib
+        .store()
+        .query(&Query::new().status(LicenseStatus::Valid).limit(1)?)?
+        .entries()
+        .first()
+        .map(|e| e.id().to_string())
+        .unwrap_or_else(|| sample_id.clone());
     drop(lib);
 
     // Verify the export exactly as a department would.
@@ -453,6 +468,9 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     );
     println!("  elicense query --db {db} --status revoked");
     println!("  elicense history {sample_id} --db {db}");
+    println!(
+        "  elicense present {in_force} --db {db} --key {d}/presentation.key.pem --out code.png   (then: elicense scan STRING --keys {d}/presentation.keys --status {db})"
+    );
     println!(
         "  elicense archive {d}/export.jsonl --db other.db --anchors {d}/anchors --revocations {d}/revocations.json --at {at}"
     );

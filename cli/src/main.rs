@@ -3,12 +3,14 @@
 //! done by `elicense`.
 //!
 //! Exit codes: 0 — done, every license verified; 1 — done, some license
-//! rejected (or, for `show`/`history`, not found); 2 — usage, input, trust
+//! rejected (or, for `show`/`history`/`present`, not found; for
+//! `scan`, refused); 2 — usage, input, trust
 //! or store error (nothing was written).
 
 mod common;
 mod demo;
 mod inspect;
+mod present;
 mod store;
 mod verify;
 
@@ -42,6 +44,10 @@ enum Command {
     Show(store::ShowArgs),
     /// 业务记录: a license's status events and version chain
     History(store::HistoryArgs),
+    /// 亮证: a short-lived signed presentation of a stored license as a QR image (PNG or SVG)
+    Present(present::PresentArgs),
+    /// 扫码核验: verify a scanned presentation string on the spot, every step shown
+    Scan(present::ScanArgs),
     /// 演示: build a sample library (test PKI, seals, licenses), export it and verify the export
     Demo(demo::DemoArgs),
 }
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
         Command::Query(a) => store::query(a),
         Command::Show(a) => store::show(a),
         Command::History(a) => store::history(a),
+        Command::Present(a) => present::present(a),
+        Command::Scan(a) => present::scan(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

@@ -779,3 +779,353 @@ fn demo_refuses_to_overwrite_a_foreign_database() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&db).unwrap(), b"someone's data");
 }
+
+/// A license of issuer A in force at [`AT`], from `elicense query`.
+fn in_force_of_a(f: &Fixture) -> String {
+    let out = run(&[
+        "query",
+        "--db",
+        f.db.to_str().unwrap(),
+        "--status",
+        "valid",
+        "--issuer",
+        "11330105002500287C",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let first: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    first["id"].as_str().unwrap().to_owned()
+}
+
+fn scan_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = run(&all);
+    let code = out.status.code().unwrap();
+    assert_ne!(code, 2, "{}", text(&out.stderr));
+    (code, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn present_writes_a_scannable_code_and_scan_verifies_it() {
+    let f = fixture();
+    let id = in_force_of_a(f);
+    let out_dir = tempfile::tempdir().unwrap();
+    let png = out_dir.path().join("code.png");
+    let (db, key, keys) = (
+        f.db.to_str().unwrap(),
+        f.p("presentation.key.pem"),
+        f.p("presentation.keys"),
+    );
+    let out = run(&[
+        "present",
+        &id,
+        "--db",
+        db,
+        "--key",
+        &key,
+        "--at",
+        AT,
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout).trim().to_owned();
+    assert!(s.starts_with("EL1:"), "{s}");
+    assert!(
+        text(&out.stderr).contains("QR version"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The image is the library's rendering of that string (whose PNGs the
+    // library's tests decode back with rqrr), at version ≤ 11, ECC Q.
+    let p = elicense::present::Presentation::from_qr_string(&s).unwrap();
+    assert_eq!(p.license_id().to_string(), id);
+    let qr = p.qr().unwrap();
+    assert!(qr.version() <= 11, "QR version {}", qr.version());
+    assert_eq!(std::fs::read(&png).unwrap(), qr.to_png(8));
+
+    // Accepted with the store's status; replay not checked by a CLI run.
+    let (code, r) = scan_json(&[&s, "--keys", &keys, "--status", db, "--at", AT]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["accepted"], true);
+    assert_eq!(r["presentation"]["license_id"], id.as_str());
+    let outcomes: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "pass",
+            "pass",
+            "pass",
+            "pass",
+            "not_checked",
+            "pass",
+            "pass"
+        ]
+    );
+    let text_out = run(&["scan", &s, "--keys", &keys, "--status", db, "--at", AT]);
+    assert_eq!(text_out.status.code(), Some(0));
+    assert!(text(&text_out.stdout).contains("result: ACCEPTED"));
+    // Read from standard input too.
+    let piped = run_stdin(
+        &["scan", "-", "--keys", &keys, "--status", db, "--at", AT],
+        s.as_bytes(),
+    );
+    assert_eq!(piped.status.code(), Some(0), "{}", text(&piped.stderr));
+
+    // No license status: refused at license_status unless danger is named.
+    let (code, r) = scan_json(&[&s, "--keys", &keys, "--at", AT]);
+    assert_eq!(
+        (code, r["failed_step"].as_str()),
+        (1, Some("license_status"))
+    );
+    let (code, _) = scan_json(&[
+        &s,
+        "--keys",
+        &keys,
+        "--at",
+        AT,
+        "--danger-accept-unknown-status",
+    ]);
+    assert_eq!(code, 0);
+    // Five minutes later (the default expiry) it has expired.
+    let (code, r) = scan_json(&[
+        &s,
+        "--keys",
+        &keys,
+        "--status",
+        db,
+        "--at",
+        "2026-01-01T00:05:01Z",
+    ]);
+    assert_eq!(
+        (code, r["failed_step"].as_str()),
+        (1, Some("expiry")),
+        "{r}"
+    );
+    // Another key for the same issuers: the signature fails.
+    let other = out_dir.path().join("other.keys");
+    let other_key: String = elicense::SigningKey::from_seed(&[7; 32])
+        .public_key()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let lines: String = std::fs::read_to_string(&keys)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{} {other_key}\n", l.split(' ').next().unwrap()))
+        .collect();
+    std::fs::write(&other, lines).unwrap();
+    let (code, r) = scan_json(&[
+        &s,
+        "--keys",
+        other.to_str().unwrap(),
+        "--status",
+        db,
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        matches!(r["failed_step"].as_str(), Some("signature" | "issuer")),
+        "{r}"
+    );
+    // Each character changed: refused, never accepted, never an error.
+    let bytes = s.as_bytes();
+    for i in (4..bytes.len()).step_by(7) {
+        let mut t = bytes.to_vec();
+        t[i] = if t[i] == b'0' { b'1' } else { b'0' };
+        let t = String::from_utf8(t).unwrap();
+        let (code, r) = scan_json(&[&t, "--keys", &keys, "--status", db, "--at", AT]);
+        assert_eq!(code, 1, "changed at {i}: {r}");
+    }
+    // Truncated and oversized strings.
+    let (code, r) = scan_json(&[&s[..s.len() / 2], "--keys", &keys, "--at", AT]);
+    assert_eq!((code, r["failed_step"].as_str()), (1, Some("decode")));
+    let big = format!("EL1:{}", "0".repeat(5000));
+    let (code, r) = scan_json(&[&big, "--keys", &keys, "--at", AT]);
+    assert_eq!((code, r["failed_step"].as_str()), (1, Some("decode")));
+    assert!(r["message"].as_str().unwrap().contains("too large"), "{r}");
+}
+
+#[test]
+fn present_by_the_sealing_key_verifies_through_the_certificate_chain() {
+    let f = fixture();
+    let id = in_force_of_a(f);
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("code.svg");
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki/");
+    let out = run(&[
+        "present",
+        &id,
+        "--db",
+        f.db.to_str().unwrap(),
+        "--key",
+        &format!("{pki}signer_a.key.pem"),
+        "--role",
+        "seal",
+        "--show",
+        "KZ_ZS",
+        "--minutes",
+        "30",
+        "--at",
+        AT,
+        "--out",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout).trim().to_owned();
+    let image = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        image.starts_with("<?xml") || image.starts_with("<svg"),
+        "{image:.60}"
+    );
+    // The signer certificate with its CA, verified to the demo's anchor.
+    let bundle = dir.path().join("signer_a.pem");
+    let pem = std::fs::read_to_string(format!("{pki}signer_a.cert.pem")).unwrap()
+        + &std::fs::read_to_string(format!("{pki}signer_ca.cert.pem")).unwrap();
+    std::fs::write(&bundle, pem).unwrap();
+    let (bundle, anchors, revocations) = (
+        bundle.to_str().unwrap().to_owned(),
+        f.p("anchors"),
+        f.p("revocations.json"),
+    );
+    let db = f.db.to_str().unwrap();
+    let base = [
+        "--cert",
+        bundle.as_str(),
+        "--anchors",
+        anchors.as_str(),
+        "--revocations",
+        revocations.as_str(),
+        "--status",
+        db,
+        "--at",
+        AT,
+    ];
+    let mut args = vec![s.as_str()];
+    args.extend_from_slice(&base);
+    let (code, r) = scan_json(&args);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["presentation"]["signed_by"], "seal");
+    assert_eq!(r["presentation"]["fields"][0][0], "KZ_ZS");
+    // The system key is not the seal's: with only the system keys it fails.
+    let (code, r) = scan_json(&[
+        &s,
+        "--keys",
+        &f.p("presentation.keys"),
+        "--status",
+        db,
+        "--at",
+        AT,
+    ]);
+    assert_eq!(
+        (code, r["failed_step"].as_str()),
+        (1, Some("signature")),
+        "{r}"
+    );
+    // No anchors for --cert: a usage error (exit 2), nothing verified.
+    let out = run(&["scan", &s, "--cert", &bundle, "--at", AT]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn present_refuses_what_it_cannot_present() {
+    let f = fixture();
+    let db = f.db.to_str().unwrap();
+    let key = f.p("presentation.key.pem");
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let png = png.to_str().unwrap();
+    // A license not in force (superseded by the demo's renewals) at AT.
+    let at = Timestamp::parse(AT).unwrap();
+    let v = f.verifier(true);
+    let superseded = f
+        .lines
+        .iter()
+        .find_map(|l| {
+            let r = v.verify(l, at).err()?;
+            (r.step() == elicense::Step::LicenseStatus).then(|| {
+                elicense::SignedLicense::decode(l)
+                    .unwrap()
+                    .license()
+                    .id()
+                    .to_string()
+            })
+        })
+        .unwrap();
+    let out = run(&[
+        "present",
+        &superseded,
+        "--db",
+        db,
+        "--key",
+        &key,
+        "--at",
+        AT,
+        "--out",
+        png,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not in force"));
+    assert!(!Path::new(png).exists(), "nothing written");
+    // Unknown license: 1; a field the license lacks, a bad image name, a bad
+    // expiry, a file that is not a key: 2.
+    let id = in_force_of_a(f);
+    let unknown = id.replace(".0000000001.", ".0000009999.");
+    let out = run(&[
+        "present", &unknown, "--db", db, "--key", &key, "--at", AT, "--out", png,
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(1 | 2)),
+        "{}",
+        text(&out.stderr)
+    );
+    for extra in [
+        &["--show", "NO_SUCH_FIELD"][..],
+        &["--minutes", "0"][..],
+        &["--minutes", "100000"][..],
+    ] {
+        let mut a = vec![
+            "present", &id, "--db", db, "--key", &key, "--at", AT, "--out", png,
+        ];
+        a.extend_from_slice(extra);
+        let out = run(&a);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(&[
+        "present", &id, "--db", db, "--key", &key, "--out", "code.gif",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&[
+        "present",
+        &id,
+        "--db",
+        db,
+        "--key",
+        &f.p("revocations.json"),
+        "--out",
+        png,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !text(&out.stderr).contains("PRIVATE"),
+        "no key material echoed"
+    );
+    assert!(!Path::new(png).exists(), "nothing written");
+}
