@@ -99,10 +99,20 @@ pub(crate) fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
 
 /// Raw trusted keys: `USCC KEY` per line; `#` starts a comment.
 pub(crate) fn load_keys(path: &Path) -> Result<TrustedKeys> {
+    let mut keys = TrustedKeys::new();
+    for (org, key) in key_lines(path)? {
+        keys.insert(key, org);
+    }
+    Ok(keys)
+}
+
+/// The `(organisation, key)` pairs of a `USCC KEY` file (FORMAT.md §8), in
+/// file order; an empty file is an error.
+pub(crate) fn key_lines(path: &Path) -> Result<Vec<(Uscc, PublicKey)>> {
     let bytes = read_small(path)?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| anyhow!("{}: not UTF-8 text", path.display()))?;
-    let mut keys = TrustedKeys::new();
+    let mut keys = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default().trim();
         if line.is_empty() {
@@ -123,7 +133,7 @@ pub(crate) fn load_keys(path: &Path) -> Result<TrustedKeys> {
             )
         })?;
         let key = PublicKey::from_bytes(&raw).map_err(|e| anyhow!("{}: key: {e}", at()))?;
-        keys.insert(key, org);
+        keys.push((org, key));
     }
     if keys.is_empty() {
         bail!("no key found in {}", path.display());
@@ -131,7 +141,7 @@ pub(crate) fn load_keys(path: &Path) -> Result<TrustedKeys> {
     Ok(keys)
 }
 
-pub(crate) fn decode_key(s: &str) -> Option<[u8; 32]> {
+fn decode_key(s: &str) -> Option<[u8; 32]> {
     use base64::Engine;
     if s.len() == 64 {
         let mut out = [0u8; 32];

@@ -12,7 +12,7 @@ use elicense::present::{
     PresentRequest, PresentRole, PresentStep, Presentation, PresentationVerifier,
 };
 use elicense::{
-    InMemoryStatus, LicenseId, LicenseStanding, LicenseStore, PublicKey, SignedLicense, SigningKey,
+    InMemoryStatus, LicenseId, LicenseStanding, LicenseStore, SignedLicense, SigningKey,
     StatusSource, TrustAnchors, UnknownStatus, Uscc,
 };
 
@@ -235,7 +235,8 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
         },
     );
     if let Some(path) = &args.keys {
-        for (org, key) in load_presentation_keys(path)? {
+        // One key may serve several issuers (one issuing system for a region).
+        for (org, key) in common::key_lines(path)? {
             v = v.with_issuer_key(org, key);
         }
     }
@@ -360,41 +361,6 @@ fn describe(out: &mut String, p: &Presentation) {
             _ => "issuing system",
         }
     );
-}
-
-/// Presentation keys: `USCC KEY` per line, `#` starts a comment; one key
-/// may serve several issuers (one issuing system for a region).
-pub(crate) fn load_presentation_keys(path: &Path) -> Result<Vec<(Uscc, PublicKey)>> {
-    let bytes = common::read_small(path)?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| anyhow!("{}: not UTF-8 text", path.display()))?;
-    let mut keys = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or_default().trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("{} line {}", path.display(), n + 1);
-        let mut parts = line.split_whitespace();
-        let (Some(org), Some(key), None) = (parts.next(), parts.next(), parts.next()) else {
-            bail!("{}: expected `USCC KEY`", at());
-        };
-        let org: Uscc = org
-            .parse()
-            .map_err(|e| anyhow!("{}: organisation code: {e}", at()))?;
-        let raw = common::decode_key(key).ok_or_else(|| {
-            anyhow!(
-                "{}: the key is neither 64 hex digits nor base64 of 32 bytes",
-                at()
-            )
-        })?;
-        let key = PublicKey::from_bytes(&raw).map_err(|e| anyhow!("{}: key: {e}", at()))?;
-        keys.push((org, key));
-    }
-    if keys.is_empty() {
-        bail!("no key found in {}", path.display());
-    }
-    Ok(keys)
 }
 
 /// Writes the issuing system's presentation key (PKCS#8 PEM, owner-only

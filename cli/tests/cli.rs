@@ -733,22 +733,7 @@ fn postgres_client(url: &str) -> impl FnMut(&str) + '_ {
 fn history_shows_events_and_version_chain() {
     let f = fixture();
     // The demo's sample license was suspended, resumed, renewed, changed and transferred.
-    let at = Timestamp::parse(AT).unwrap();
-    let v = f.verifier(true);
-    let superseded: Vec<String> = f
-        .lines
-        .iter()
-        .filter_map(|l| {
-            let r = v.verify(l, at).err()?;
-            (r.step() == elicense::Step::LicenseStatus).then(|| {
-                elicense::SignedLicense::decode(l)
-                    .unwrap()
-                    .license()
-                    .id()
-                    .to_string()
-            })
-        })
-        .collect();
+    let superseded = not_in_force(f);
     assert!(!superseded.is_empty());
     let db = f.db.to_str().unwrap();
     let mut with_chain = 0;
@@ -778,6 +763,26 @@ fn demo_refuses_to_overwrite_a_foreign_database() {
     let out = run(&["demo", "--n", "2", "--db", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&db).unwrap(), b"someone's data");
+}
+
+/// The exported licenses not in force at [`AT`] (the demo's superseded and
+/// revoked ones), by the library's verifier with the store's status.
+fn not_in_force(f: &Fixture) -> Vec<String> {
+    let at = Timestamp::parse(AT).unwrap();
+    let v = f.verifier(true);
+    f.lines
+        .iter()
+        .filter_map(|l| {
+            let r = v.verify(l, at).err()?;
+            (r.step() == elicense::Step::LicenseStatus).then(|| {
+                elicense::SignedLicense::decode(l)
+                    .unwrap()
+                    .license()
+                    .id()
+                    .to_string()
+            })
+        })
+        .collect()
 }
 
 /// A license of issuer A in force at [`AT`], from `elicense query`.
@@ -1048,22 +1053,7 @@ fn present_refuses_what_it_cannot_present() {
     let png = dir.path().join("x.png");
     let png = png.to_str().unwrap();
     // A license not in force (superseded by the demo's renewals) at AT.
-    let at = Timestamp::parse(AT).unwrap();
-    let v = f.verifier(true);
-    let superseded = f
-        .lines
-        .iter()
-        .find_map(|l| {
-            let r = v.verify(l, at).err()?;
-            (r.step() == elicense::Step::LicenseStatus).then(|| {
-                elicense::SignedLicense::decode(l)
-                    .unwrap()
-                    .license()
-                    .id()
-                    .to_string()
-            })
-        })
-        .unwrap();
+    let superseded = not_in_force(f).swap_remove(0);
     let out = run(&[
         "present",
         &superseded,
