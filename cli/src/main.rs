@@ -9,7 +9,9 @@
 mod common;
 mod demo;
 mod inspect;
+mod serve;
 mod store;
+mod token;
 mod verify;
 
 use std::process::ExitCode;
@@ -44,6 +46,10 @@ enum Command {
     History(store::HistoryArgs),
     /// 演示: build a sample library (test PKI, seals, licenses), export it and verify the export
     Demo(demo::DemoArgs),
+    /// 统一对外服务接口: serve the resource library over HTTP (verify, search, fetch, lifecycle)
+    Serve(serve::ServeArgs),
+    /// API access tokens for `serve`: create, list, revoke
+    Token(token::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +73,8 @@ fn main() -> ExitCode {
         Command::Show(a) => store::show(a),
         Command::History(a) => store::history(a),
         Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Token(a) => token::run(a),
     };
     match result {
         Ok(code) => code,

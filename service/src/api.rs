@@ -379,8 +379,9 @@ pub(crate) async fn openapi() -> Response {
 
 // ---- verification ----
 
-/// 在线核验: verifies a submitted sealed license (the body is the document)
-/// and that it is the license the library holds, in force.
+/// 在线核验: verifies a submitted sealed license (the body is the document;
+/// one final line break is ignored) and that it is the license the library
+/// holds, in force.
 #[utoipa::path(post, path = "/v1/verify", tag = "verification", params(ReportParam),
     request_body(content = String, content_type = "application/json",
         description = "a sealed license document, byte for byte"),
@@ -394,6 +395,14 @@ pub(crate) async fn verify<S: ServiceStore>(
     Limited(body): Limited,
 ) -> Result<axum::Json<VerifyAnswer>, ApiError> {
     let full = p.full()?;
+    // A document saved as a text file ends with a line break: not part of it.
+    let body = match body
+        .strip_suffix(b"\r\n")
+        .or_else(|| body.strip_suffix(b"\n"))
+    {
+        Some(b) => body.slice_ref(b),
+        None => body,
+    };
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "missing_body",
