@@ -173,6 +173,9 @@ pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer
 pub use status::{InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource, UnknownStatus};
 pub use store::SqliteLedger;
 pub use store::{
+    AccessToken, TOKEN_MAX_BYTES, TOKEN_MAX_GRANTS, TokenRole, TokenSecret, TokenStore,
+};
+pub use store::{
     BackendError, Inserted, LicenseStore, MemoryStore, RecordedEvent, STORE_SCHEMA_VERSION,
     SqliteStore, StatusEvent, StatusHistory, StoreError, StoreStatus, limits as store_limits,
     status_after, superseded_after,

@@ -172,6 +172,30 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         "湖南省市场监督管理局",
         "4300000000002",
     )?;
+    // The issuing identities, written beside the database for `elicense serve --issuer`.
+    let identities = [
+        (
+            "a",
+            sealer_a.seal().as_bytes().to_vec(),
+            pki!("signer_a.cert.pem"),
+            pki!("signer_a.key.pem"),
+            Some("330102"),
+        ),
+        (
+            "b",
+            sealer_b.seal().as_bytes().to_vec(),
+            pki!("signer_b.cert.pem"),
+            pki!("signer_b.key.pem"),
+            Some("430000"),
+        ),
+        (
+            "copy-maker",
+            copy_sealer.seal().as_bytes().to_vec(),
+            pki!("signer_b.cert.pem"),
+            pki!("signer_b.key.pem"),
+            None,
+        ),
+    ];
     let types = LicenseTypes::builtin();
     let verifier = Verifier::new(types.clone())
         .with_trust_anchors(TrustAnchors::new().with(Certificate::from_pem(pki!("root.cert.pem"))?))
@@ -396,6 +420,18 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
             t.to_json(),
         )?;
     }
+    for (name, seal, cert, key, region) in &identities {
+        let d = dir.join("issuers").join(name);
+        std::fs::create_dir_all(&d)?;
+        std::fs::write(d.join("seal.json"), seal)?;
+        std::fs::write(d.join("cert.pem"), cert)?;
+        std::fs::write(d.join("chain.pem"), pki!("signer_ca.cert.pem"))?;
+        // The repository's test keys: a demonstration, not a secret.
+        std::fs::write(d.join("key.pem"), key)?;
+        if let Some(r) = region {
+            std::fs::write(d.join("region.txt"), format!("{r}\n"))?;
+        }
+    }
     let revocations = dir.join("revocations.json");
     std::fs::write(&revocations, common::empty_revocations_json())?;
     // The issuing system's presentation key (亮证), fresh for each demo.
@@ -470,6 +506,9 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
     println!("  elicense history {sample_id} --db {db}");
     println!(
         "  elicense present {in_force} --db {db} --key {d}/presentation.key.pem --out code.png   (then: elicense scan STRING --keys {d}/presentation.keys --status {db})"
+    );
+    println!(
+        "  elicense serve --db {db} --anchors {d}/anchors --revocations {d}/revocations.json --issuer {d}/issuers/a --issuer {d}/issuers/b --copy-maker {d}/issuers/copy-maker"
     );
     println!(
         "  elicense archive {d}/export.jsonl --db other.db --anchors {d}/anchors --revocations {d}/revocations.json --at {at}"

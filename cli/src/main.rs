@@ -11,7 +11,9 @@ mod common;
 mod demo;
 mod inspect;
 mod present;
+mod serve;
 mod store;
+mod token;
 mod verify;
 
 use std::process::ExitCode;
@@ -50,6 +52,10 @@ enum Command {
     Scan(present::ScanArgs),
     /// 演示: build a sample library (test PKI, seals, licenses), export it and verify the export
     Demo(demo::DemoArgs),
+    /// 统一对外服务接口: serve the resource library over HTTP (verify, search, fetch, lifecycle)
+    Serve(serve::ServeArgs),
+    /// API access tokens for `serve`: create, list, revoke
+    Token(token::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +81,8 @@ fn main() -> ExitCode {
         Command::Present(a) => present::present(a),
         Command::Scan(a) => present::scan(a),
         Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Token(a) => token::run(a),
     };
     match result {
         Ok(code) => code,

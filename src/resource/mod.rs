@@ -61,7 +61,7 @@ use crate::model::{
 };
 use crate::sign::Signer;
 use crate::store::{LicenseStore, StatusEvent, StoreStatus, limits as store_limits};
-use crate::verify::{Failure, Step, Verifier};
+use crate::verify::{Failure, Rejected, Report, Step, Verifier};
 
 /// Longest purpose (用证事由), in characters.
 pub const PURPOSE_CHARS: usize = 200;
@@ -863,7 +863,23 @@ impl<S: LicenseStore> ResourceLibrary<S> {
         at: Timestamp,
         stored: Option<&[u8]>,
     ) -> Result<VerifyResult, ResourceError> {
-        match self.verifier.verify(bytes, at) {
+        let outcome = self
+            .verifier
+            .verify(bytes, at)
+            .map(|v| (v.license().id().clone(), Some(v.report().clone())));
+        self.judged(bytes, at, stored, outcome.as_ref())
+    }
+
+    /// The service's answer for `bytes` given the verifier's verdict
+    /// (the license and, from the single path, its report; or the rejection).
+    fn judged(
+        &self,
+        bytes: &[u8],
+        at: Timestamp,
+        stored: Option<&[u8]>,
+        outcome: Result<&(LicenseId, Option<Report>), &Rejected>,
+    ) -> Result<VerifyResult, ResourceError> {
+        match outcome {
             Err(rejected) => {
                 let decoded = SignedLicense::decode(bytes).ok();
                 let id = decoded.as_ref().map(|d| d.license().id().clone());
@@ -893,20 +909,18 @@ impl<S: LicenseStore> ResourceLibrary<S> {
                 }
                 Ok(r)
             }
-            Ok(verified) => {
-                let report = verified.report().clone();
-                let id = verified.license().id().clone();
+            Ok((id, report)) => {
                 let mut r = VerifyResult::code_only(VerifyCode::Valid, Some(id.clone()));
-                r.report = Some(report);
-                let Some(entry) = self.store.entry(&id)? else {
+                r.report = report.clone();
+                let Some(entry) = self.store.entry(id)? else {
                     r.code = VerifyCode::NotFound;
                     return Ok(r);
                 };
                 r.status = Some(entry.status());
-                r.under_review = self.open_disputes(&id)?;
+                r.under_review = self.open_disputes(id)?;
                 let same = match stored {
                     Some(s) => s == bytes,
-                    None => self.store.document(&id)?.as_deref() == Some(bytes),
+                    None => self.store.document(id)?.as_deref() == Some(bytes),
                 };
                 if !same {
                     r.code = VerifyCode::Invalid;
@@ -940,6 +954,37 @@ impl<S: LicenseStore> ResourceLibrary<S> {
     /// [`ResourceError::Store`] when the store fails.
     pub fn verify_bytes(&self, bytes: &[u8], at: Timestamp) -> Result<VerifyResult, ResourceError> {
         self.judge(bytes, at, None)
+    }
+
+    /// [`verify_bytes`](Self::verify_bytes) for many submitted licenses at
+    /// once: the cryptographic checks run through `batch` (a
+    /// [`BatchVerifier`](crate::BatchVerifier) over this library's
+    /// [`verifier`](Self::verifier)), the rest as `verify_bytes` does. Each
+    /// result equals `verify_bytes`'s for the same bytes, except that a
+    /// license that verified carries no step report (a rejected one does).
+    ///
+    /// # Errors
+    /// [`ResourceError::Store`] when the store fails.
+    pub fn verify_bytes_batch<D: AsRef<[u8]> + Sync>(
+        &self,
+        batch: &crate::BatchVerifier,
+        docs: &[D],
+        at: Timestamp,
+    ) -> Result<Vec<VerifyResult>, ResourceError> {
+        let outcomes = batch.verify_slice(docs, at);
+        let mut out = Vec::with_capacity(docs.len());
+        for (doc, o) in docs.iter().zip(outcomes) {
+            let bytes = doc.as_ref();
+            let r = match (o.result(), o.id()) {
+                (Ok(()), Some(id)) => self.judged(bytes, at, None, Ok(&(id.clone(), None)))?,
+                (Err(rejected), _) => self.judged(bytes, at, None, Err(rejected))?,
+                // A verdict without an identifier cannot be valid: ask the
+                // single path.
+                (Ok(()), None) => self.judge(bytes, at, None)?,
+            };
+            out.push(r);
+        }
+        Ok(out)
     }
 
     /// Verifies submitted data (核验证照信息): the license of `type_code`,

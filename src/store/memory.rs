@@ -10,6 +10,7 @@ use crate::catalog::{CatalogEntry, Page, Query};
 use crate::document::SignedLicense;
 use crate::ids::{LicenseId, LicenseTypeCode};
 use crate::model::{LicenseStatus, LicenseType};
+use crate::store::tokens::{AccessToken, TokenStore};
 use crate::store::{
     Inserted, LicenseStore, RecordedEvent, StatusEvent, StoreError, limits, status_after,
     superseded_after,
@@ -28,6 +29,7 @@ struct Model {
     types: BTreeMap<(LicenseTypeCode, u16), LicenseType>,
     licenses: BTreeMap<String, Record>,
     attachments: HashMap<[u8; 32], Vec<u8>>,
+    tokens: BTreeMap<String, AccessToken>,
 }
 
 impl Model {
@@ -380,5 +382,30 @@ impl LicenseStore for MemoryStore {
 
     fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.read().attachments.get(sha256).cloned())
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn add_token(&self, token: &AccessToken) -> Result<(), StoreError> {
+        let mut m = self.write();
+        if m.tokens.contains_key(token.key_id()) {
+            return Err(StoreError::Config {
+                reason: "an access token with this key id is already stored",
+            });
+        }
+        m.tokens.insert(token.key_id().to_owned(), token.clone());
+        Ok(())
+    }
+
+    fn token(&self, key_id: &str) -> Result<Option<AccessToken>, StoreError> {
+        Ok(self.read().tokens.get(key_id).cloned())
+    }
+
+    fn tokens(&self) -> Result<Vec<AccessToken>, StoreError> {
+        Ok(self.read().tokens.values().cloned().collect())
+    }
+
+    fn remove_token(&self, key_id: &str) -> Result<bool, StoreError> {
+        Ok(self.write().tokens.remove(key_id).is_some())
     }
 }

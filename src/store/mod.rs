@@ -54,6 +54,7 @@ mod retry;
 mod sql;
 mod sqlite;
 mod status;
+mod tokens;
 
 pub use error::{BackendError, StoreError};
 pub use event::{RecordedEvent, StatusEvent, status_after, superseded_after};
@@ -65,6 +66,9 @@ pub use memory::MemoryStore;
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
 pub use status::StoreStatus;
+pub use tokens::{
+    AccessToken, TOKEN_MAX_BYTES, TOKEN_MAX_GRANTS, TokenRole, TokenSecret, TokenStore,
+};
 
 use crate::catalog::{CatalogEntry, LicenseTypes, Page, Query};
 use crate::document::SignedLicense;
@@ -76,8 +80,9 @@ use crate::model::{LicenseStatus, LicenseType, Operation};
 ///
 /// Version 1: license types, licenses, documents, status events and
 /// attachments. Version 2 adds the resource library's ledger (grants, use
-/// record, disputes, serial counters: [`SqliteStore::ledger`]).
-pub const STORE_SCHEMA_VERSION: i64 = 2;
+/// record, disputes, serial counters: [`SqliteStore::ledger`]). Version 3
+/// adds the HTTP service's access tokens ([`TokenStore`]).
+pub const STORE_SCHEMA_VERSION: i64 = 3;
 
 /// Bounds on what one call may ask of a store.
 pub mod limits {

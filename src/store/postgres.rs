@@ -24,6 +24,7 @@ use crate::store::memory::{
 use crate::store::retry::{RetryPolicy, with_retries};
 use crate::store::sql::{self, Dialect, EntryRow, Param};
 use crate::store::sqlite::{event_from_columns, history_entry};
+use crate::store::tokens::{self, AccessToken, TokenStore};
 use crate::store::{
     BackendError, Inserted, LicenseStore, PostgresLedger, RecordedEvent, STORE_SCHEMA_VERSION,
     StatusEvent, StatusHistory, StoreError, check_issued, check_successor, limits,
@@ -143,8 +144,23 @@ CREATE TABLE ledger_disputes (
 CREATE INDEX ledger_disputes_license ON ledger_disputes (license_id, id);
 "#;
 
+/// Schema version 3 (issue 12, the HTTP service): API access tokens, stored
+/// as the SHA-256 of their secret (see `tokens`). Self-contained: it creates
+/// one table and touches nothing else.
+const V3_ACCESS_TOKENS: &str = r#"
+CREATE TABLE access_tokens (
+    key_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    digest TEXT COLLATE "C" NOT NULL,
+    accessor_name TEXT NOT NULL,
+    accessor TEXT COLLATE "C" NOT NULL,
+    grants TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL
+);
+"#;
+
 /// Migrations by the version they lead to.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3_ACCESS_TOKENS)];
 
 pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
     let code = e.code().map(|c| c.code().to_owned());
@@ -1018,4 +1034,82 @@ fn append_event(
     )
     .map_err(pg_err)?;
     Ok(status)
+}
+
+const TOKEN_SELECT: &str =
+    "SELECT key_id, digest, accessor_name, accessor, grants, role, created_at FROM access_tokens";
+
+fn token_of(r: &postgres::Row) -> Result<AccessToken, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { r.try_get(i).map_err(pg_err) };
+    let created: i64 = r.try_get(6).map_err(pg_err)?;
+    tokens::from_columns(
+        text(0)?,
+        &text(1)?,
+        &text(2)?,
+        &text(3)?,
+        &text(4)?,
+        &text(5)?,
+        created,
+    )
+}
+
+impl TokenStore for PostgresStore {
+    fn add_token(&self, t: &AccessToken) -> Result<(), StoreError> {
+        let digest = tokens::digest_text(t);
+        let grants = tokens::grants_text(t.grants());
+        let created = t.created_at().unix();
+        self.write(|tx, statements| {
+            let stmt = prepare(
+                statements,
+                tx,
+                "INSERT INTO access_tokens (key_id, digest, accessor_name, accessor, grants, \
+                 role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (key_id) DO NOTHING",
+            )?;
+            let n = tx
+                .execute(
+                    &stmt,
+                    &[
+                        &t.key_id(),
+                        &digest,
+                        &t.accessor().name(),
+                        &t.accessor().code().as_str(),
+                        &grants,
+                        &t.role().as_str(),
+                        &created,
+                    ],
+                )
+                .map_err(pg_err)?;
+            if n == 0 {
+                return Err(StoreError::Config {
+                    reason: "an access token with this key id is already stored",
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn token(&self, key_id: &str) -> Result<Option<AccessToken>, StoreError> {
+        let rows = self.read_rows(
+            &format!("{TOKEN_SELECT} WHERE key_id = $1"),
+            &[Param::Text(key_id.to_owned())],
+        )?;
+        rows.first().map(token_of).transpose()
+    }
+
+    fn tokens(&self) -> Result<Vec<AccessToken>, StoreError> {
+        let rows = self.read_rows(&format!("{TOKEN_SELECT} ORDER BY key_id"), &[])?;
+        rows.iter().map(token_of).collect()
+    }
+
+    fn remove_token(&self, key_id: &str) -> Result<bool, StoreError> {
+        self.write(|tx, statements| {
+            let stmt = prepare(
+                statements,
+                tx,
+                "DELETE FROM access_tokens WHERE key_id = $1",
+            )?;
+            tx.execute(&stmt, &[&key_id]).map(|n| n > 0).map_err(pg_err)
+        })
+    }
 }

@@ -22,6 +22,7 @@ use crate::store::memory::{
     NextStatus, check_attachment_len, check_batch_len, next_status, next_superseded,
 };
 use crate::store::sql::{self, Dialect, EntryRow, Param};
+use crate::store::tokens::{self, AccessToken, TokenStore};
 use crate::store::{
     BackendError, Inserted, LicenseStore, RecordedEvent, STORE_SCHEMA_VERSION, SqliteLedger,
     StatusEvent, StatusHistory, StoreError, check_issued, check_successor, limits,
@@ -152,8 +153,23 @@ CREATE TABLE ledger_disputes (
 CREATE INDEX ledger_disputes_license ON ledger_disputes (license_id, id);
 "#;
 
+/// Schema version 3 (issue 12, the HTTP service): API access tokens, stored
+/// as the SHA-256 of their secret (see `tokens`). Self-contained: it creates
+/// one table and touches nothing else.
+const V3_ACCESS_TOKENS: &str = r#"
+CREATE TABLE access_tokens (
+    key_id TEXT NOT NULL PRIMARY KEY,
+    digest TEXT NOT NULL,
+    accessor_name TEXT NOT NULL,
+    accessor TEXT NOT NULL,
+    grants TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// Migrations by the version they lead to.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3_ACCESS_TOKENS)];
 
 pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
     let code = match &e {
@@ -966,4 +982,82 @@ pub(crate) fn event_from_columns(
         StatusEvent::from_stored(id.clone(), operation, at, actor, reason),
         status,
     ))
+}
+
+const TOKEN_COLUMNS: &str =
+    "key_id, digest, accessor_name, accessor, grants, role, created_at FROM access_tokens";
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenCols> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+type TokenCols = (String, String, String, String, String, String, i64);
+
+fn token_of(c: TokenCols) -> Result<AccessToken, StoreError> {
+    tokens::from_columns(c.0, &c.1, &c.2, &c.3, &c.4, &c.5, c.6)
+}
+
+impl TokenStore for SqliteStore {
+    fn add_token(&self, t: &AccessToken) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "INSERT INTO access_tokens (key_id, digest, accessor_name, accessor, grants, \
+                     role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                     ON CONFLICT (key_id) DO NOTHING",
+                )
+                .and_then(|mut s| {
+                    s.execute(rusqlite::params![
+                        t.key_id(),
+                        tokens::digest_text(t),
+                        t.accessor().name(),
+                        t.accessor().code().as_str(),
+                        tokens::grants_text(t.grants()),
+                        t.role().as_str(),
+                        t.created_at().unix(),
+                    ])
+                })
+                .map_err(sql_err)?;
+            if n == 0 {
+                return Err(StoreError::Config {
+                    reason: "an access token with this key id is already stored",
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn token(&self, key_id: &str) -> Result<Option<AccessToken>, StoreError> {
+        let row = self.read(|c| {
+            c.prepare_cached(&format!("SELECT {TOKEN_COLUMNS} WHERE key_id = ?1"))
+                .and_then(|mut s| s.query_row([key_id], token_row).optional())
+                .map_err(sql_err)
+        })?;
+        row.map(token_of).transpose()
+    }
+
+    fn tokens(&self) -> Result<Vec<AccessToken>, StoreError> {
+        let rows = self.read(|c| {
+            c.prepare_cached(&format!("SELECT {TOKEN_COLUMNS} ORDER BY key_id"))
+                .and_then(|mut s| s.query_map([], token_row)?.collect::<Result<Vec<_>, _>>())
+                .map_err(sql_err)
+        })?;
+        rows.into_iter().map(token_of).collect()
+    }
+
+    fn remove_token(&self, key_id: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM access_tokens WHERE key_id = ?1", [key_id])
+                .map(|n| n > 0)
+                .map_err(sql_err)
+        })
+    }
 }

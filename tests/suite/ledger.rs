@@ -352,7 +352,8 @@ fn sqlite_schema_1_migrates_to_the_ledger() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "DROP TABLE ledger_counters; DROP TABLE ledger_grants; DROP TABLE ledger_uses;
-             DROP TABLE ledger_disputes; UPDATE elicense_schema SET version = 1;",
+             DROP TABLE ledger_disputes; DROP TABLE access_tokens;
+             UPDATE elicense_schema SET version = 1;",
         )
         .unwrap();
     }
@@ -390,7 +391,8 @@ mod pg {
         b.raw()
             .batch_execute(
                 "DROP TABLE ledger_counters; DROP TABLE ledger_grants; DROP TABLE ledger_uses;
-                 DROP TABLE ledger_disputes; UPDATE elicense_schema SET version = 1;",
+                 DROP TABLE ledger_disputes; DROP TABLE access_tokens;
+             UPDATE elicense_schema SET version = 1;",
             )
             .unwrap();
         let store = b.open_again(PostgresOptions::new()).unwrap();
