@@ -123,6 +123,8 @@ mod document;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "gm")]
+mod gm;
 mod ids;
 mod model;
 pub mod present;
@@ -149,6 +151,10 @@ pub use document::{
     SealedLicense, Sealer, SignedLicense, SignerRef, TBS_VERSION, ToBeSigned,
 };
 pub use error::{DecodeError, Error};
+#[cfg(feature = "gm")]
+pub use gm::{
+    SM2_DEFAULT_USER_ID, SesError, Sm2PublicKey, Sm2Signature, Sm2SigningKey, TimeKind, sm3,
+};
 pub use ids::{
     CitizenId, HolderCode, HolderCodeType, IdError, IdKind, IssuerCode, LICENSE_ID_ROOT, LicenseId,
     LicenseIdPart, LicenseTypeCode, NonStandardVariant, OtherHolderCode, RegionCode, RegionLevel,
