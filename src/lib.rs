@@ -153,7 +153,9 @@ pub use document::{
 pub use error::{DecodeError, Error};
 #[cfg(feature = "gm")]
 pub use gm::{
-    SM2_DEFAULT_USER_ID, SesError, Sm2PublicKey, Sm2Signature, Sm2SigningKey, TimeKind, sm3,
+    SM2_DEFAULT_USER_ID, SM2_WITH_SM3, SesCertRef, SesError, SesExtension, SesPicture, SesSeal,
+    SesSealInfo, SesSignature, SesTime, SesToSign, SesVersion, Sm2PublicKey, Sm2Signature,
+    Sm2SigningKey, TimeKind, ses_limits, sm3,
 };
 pub use ids::{
     CitizenId, HolderCode, HolderCodeType, IdError, IdKind, IssuerCode, LICENSE_ID_ROOT, LicenseId,

@@ -52,6 +52,11 @@ impl<'a> Reader<'a> {
         self.data.get(self.pos).copied()
     }
 
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.data.len().saturating_sub(self.pos)
+    }
+
     /// Whether all contents are read.
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.data.len()

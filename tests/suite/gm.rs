@@ -1,0 +1,230 @@
+//! GB/T 38540 seals made by another implementation (ofdrw, tests/data/gbt38540),
+//! decoded, re-encoded byte for byte, and checked element by element.
+
+use elicense::{
+    SM2_WITH_SM3, SesCertRef, SesError, SesSeal, SesSignature, SesVersion, Sm2Signature, TimeKind,
+    Timestamp,
+};
+
+pub fn data(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/data/gbt38540/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+pub fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+const MAKER_SERIAL: &str = "01719d2e201d";
+const SIGNER_SERIAL: &str = "01719d2dab60";
+
+#[test]
+fn ofdrw_seals_decode_and_re_encode_exactly() {
+    for (file, version, vendor, id, name, created, to) in [
+        (
+            "UserV4.esl",
+            SesVersion::V4,
+            "OFDR&WTest",
+            "51f044b76510434e9bc67a1185c2fba5",
+            "OFD R&W 测试用印章",
+            "2020-04-22T02:09:00Z",
+            "2022-04-22T02:09:00Z",
+        ),
+        (
+            "UserV5.esl",
+            SesVersion::V5,
+            "OFDR&WTestV5",
+            "09aaf39291e049e4b3d716414590937e",
+            "OFD R&W V5测试用印章",
+            "2026-04-24T08:53:23Z",
+            "2028-04-24T08:53:23Z",
+        ),
+    ] {
+        let bytes = data(file);
+        let seal = SesSeal::decode(&bytes).unwrap();
+        assert_eq!(seal.encode(), bytes, "{file}");
+        assert_eq!(seal.as_bytes(), &bytes[..]);
+        let i = seal.info();
+        assert_eq!(seal.version(), version);
+        assert_eq!(i.vendor, vendor);
+        assert_eq!(i.id, id);
+        assert_eq!(i.seal_type, 3);
+        assert_eq!(i.name, name);
+        assert_eq!(i.cert_list_type, Some(1));
+        assert_eq!(i.created.at, ts(created));
+        assert_eq!(i.created.kind, TimeKind::Generalized);
+        assert_eq!(i.valid_from.at, ts(created));
+        assert_eq!(i.valid_to.at, ts(to));
+        assert_eq!(i.picture.kind, "PNG");
+        assert_eq!(i.picture.data.len(), 15693);
+        assert!(i.picture.data.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!((i.picture.width_mm, i.picture.height_mm), (40, 40));
+        assert_eq!(i.extensions, None);
+        let [SesCertRef::Certificate(listed)] = &i.certs[..] else {
+            panic!("{file}: one whole certificate expected");
+        };
+        let listed = elicense::Certificate::from_der(listed).unwrap();
+        assert_eq!(listed.serial_hex(), SIGNER_SERIAL);
+        assert_eq!(seal.maker().serial_hex(), MAKER_SERIAL);
+        for c in [&listed, seal.maker()] {
+            assert_eq!(
+                c.subject(),
+                "CN=Test Certificate,L=Hangzhou,ST=Zhejiang,O=OFD R&W,C=CN"
+            );
+            assert_eq!(
+                c.not_after(),
+                ts(if c == &listed {
+                    "2022-04-21T14:39:08Z"
+                } else {
+                    "2022-04-21T14:39:38Z"
+                })
+            );
+            c.sm2_key().unwrap();
+        }
+        assert_eq!(seal.signature_algorithm(), SM2_WITH_SM3);
+        // ofdrw's maker signs the DER of SES_SealInfo.
+        let sig = Sm2Signature::from_der(seal.signature()).unwrap();
+        seal.maker()
+            .sm2_key()
+            .unwrap()
+            .verify(seal.info_bytes(), &sig)
+            .unwrap();
+    }
+}
+
+#[test]
+fn ofdrw_signatures_decode_and_re_encode_exactly() {
+    for (file, version, seal_file, time) in [
+        (
+            "SignedValueV4.dat",
+            SesVersion::V4,
+            "UserV4.esl",
+            "2020-10-12T11:14:03Z",
+        ),
+        (
+            "SignedValueV5.dat",
+            SesVersion::V5,
+            "UserV5.esl",
+            "2026-04-24T08:53:26Z",
+        ),
+    ] {
+        let bytes = data(file);
+        let s = SesSignature::decode(&bytes).unwrap();
+        assert_eq!(s.encode(), bytes, "{file}");
+        assert_eq!(s.version(), version);
+        let t = s.to_sign();
+        assert_eq!(t.time.at, ts(time));
+        assert_eq!(t.data_hash.len(), 32);
+        assert_eq!(t.property_info, "/Doc_0/Signs/Sign_0/Signature.xml");
+        assert_eq!(t.extensions, None);
+        assert_eq!(s.timestamp(), None);
+        assert_eq!(s.signer().serial_hex(), SIGNER_SERIAL);
+        assert_eq!(s.signature_algorithm(), SM2_WITH_SM3);
+        // The seal inside is a seal of the same edition (the V5 signature's
+        // seal was made a few seconds after UserV5.esl, so it differs).
+        assert_eq!(s.seal().version(), version);
+        if version == SesVersion::V4 {
+            assert_eq!(s.seal().as_bytes(), &data(seal_file)[..]);
+        }
+        assert_eq!(
+            s.seal().info().name,
+            SesSeal::decode(&data(seal_file)).unwrap().info().name
+        );
+        // The signer signs the DER of TBS_Sign.
+        let sig = Sm2Signature::from_der(s.signature()).unwrap();
+        s.signer()
+            .sm2_key()
+            .unwrap()
+            .verify(s.tbs_bytes(), &sig)
+            .unwrap();
+    }
+}
+
+#[test]
+fn every_truncation_and_trailing_byte_is_a_typed_error() {
+    for file in ["UserV5.esl", "SignedValueV4.dat"] {
+        let bytes = data(file);
+        let decode = |b: &[u8]| {
+            if file.ends_with(".esl") {
+                SesSeal::decode(b).map(|_| ())
+            } else {
+                SesSignature::decode(b).map(|_| ())
+            }
+        };
+        for cut in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+            assert!(decode(&bytes[..cut]).is_err(), "{file} cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(decode(&longer), Err(SesError::TrailingBytes));
+    }
+}
+
+#[test]
+fn element_errors_name_the_element() {
+    let bytes = data("UserV5.esl");
+    // The header version INTEGER is at offset 14: 02 01 05.
+    assert_eq!(&bytes[14..17], &[0x02, 0x01, 0x05]);
+    let mut v6 = bytes.clone();
+    v6[16] = 6;
+    assert_eq!(
+        SesSeal::decode(&v6),
+        Err(SesError::UnsupportedVersion {
+            field: "SES_Header.version",
+            found: 6
+        })
+    );
+    // "ES" → "EX".
+    let mut id = bytes.clone();
+    id[13] = b'X';
+    assert!(matches!(
+        SesSeal::decode(&id),
+        Err(SesError::Invalid {
+            field: "SES_Header.ID",
+            ..
+        })
+    ));
+    // The esID IA5String (offset 31) retagged as UTF8String.
+    let mut tagged = bytes.clone();
+    assert_eq!(tagged[31], 0x16);
+    tagged[31] = 0x0c;
+    assert_eq!(
+        SesSeal::decode(&tagged),
+        Err(SesError::UnexpectedTag {
+            field: "esID",
+            expected: 0x16,
+            found: 0x0c
+        })
+    );
+    // Too large before anything is parsed.
+    let big = vec![0u8; elicense::ses_limits::BYTES + 1];
+    assert!(matches!(
+        SesSeal::decode(&big),
+        Err(SesError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        SesSignature::decode(&big),
+        Err(SesError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let mut v = vec![0x05, 0x00];
+    for _ in 0..64 {
+        let mut o = vec![0x30, v.len() as u8];
+        if v.len() >= 0x80 {
+            o = vec![0x30, 0x81, v.len() as u8];
+        }
+        o.extend_from_slice(&v);
+        v = o;
+        if v.len() > 250 {
+            break;
+        }
+    }
+    assert!(SesSignature::decode(&v).is_err());
+    assert!(SesSeal::decode(&v).is_err());
+}
