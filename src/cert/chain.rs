@@ -158,6 +158,8 @@ const NEED_CA: &str = "keyCertSign";
 /// * **Revocation**: once a path reaches an anchor, `status` is asked about
 ///   every certificate in it except the anchor; revoked fails, unknown fails
 ///   unless `unknown` is the (dangerous) accepting policy.
+/// * **A pinned leaf**: a leaf that is byte for byte one of the anchors is
+///   accepted without an issuer once its own checks and its status pass.
 ///
 /// The checks of one certificate run in this order: validity; signature
 /// algorithm and critical extensions; role (usage for the leaf, CA for
@@ -193,6 +195,17 @@ pub fn verify_chain(
         signature_checks: 0,
     };
     let mut path = vec![leaf];
+    // A leaf that is itself an anchor (a pinned certificate) needs no issuer;
+    // its revocation status is still asked.
+    if anchors.iter().any(|a| a.der() == leaf.der()) {
+        let below = [leaf, leaf];
+        search.check_status(&below)?;
+        return Ok(VerifiedChain {
+            leaf: leaf.clone(),
+            anchor: leaf.clone(),
+            certs: vec![leaf.clone()],
+        });
+    }
     search.extend(&mut path)
 }
 
