@@ -155,8 +155,9 @@ pub use error::{DecodeError, Error};
 #[cfg(feature = "gm")]
 pub use gm::{
     SM2_DEFAULT_USER_ID, SM2_WITH_SM3, SesCertRef, SesError, SesExtension, SesPicture, SesSeal,
-    SesSealInfo, SesSignature, SesTime, SesToSign, SesVersion, Sm2PublicKey, Sm2Signature,
-    Sm2SigningKey, TimeKind, ses_limits, sm3,
+    SesSealInfo, SesSealMaker, SesSealer, SesSignature, SesTime, SesToSign, SesVersion,
+    Sm2CertificateSpec, Sm2PublicKey, Sm2Signature, Sm2SigningKey, TimeKind, issue_sm2_certificate,
+    ses_limits, sm3,
 };
 pub use ids::{
     CitizenId, HolderCode, HolderCodeType, IdError, IdKind, IssuerCode, LICENSE_ID_ROOT, LicenseId,

@@ -567,6 +567,12 @@ impl Certificate {
         self.inner.signature.as_ref()
     }
 
+    /// The subject name's DER (for issuing certificates under this one).
+    #[cfg(feature = "gm")]
+    pub(crate) fn subject_raw(&self) -> &[u8] {
+        &self.inner.subject_raw
+    }
+
     #[cfg(feature = "gm")]
     pub(super) fn sm2_signature(&self) -> Option<&crate::gm::Sm2Signature> {
         self.inner.sm2.as_ref().and_then(|p| p.signature.as_ref())

@@ -10,15 +10,15 @@
 )]
 pub(crate) mod der;
 mod error;
+mod issue;
 mod ses;
 mod sm;
 
 pub use der::TimeKind;
 pub use error::SesError;
+pub use issue::{SesSealMaker, SesSealer, Sm2CertificateSpec, issue_sm2_certificate};
 pub use ses::{
     SM2_WITH_SM3, SesCertRef, SesExtension, SesPicture, SesSeal, SesSealInfo, SesSignature,
     SesTime, SesToSign, SesVersion, ses_limits,
 };
-#[allow(unused_imports, reason = "used by the SES structures")]
-pub(crate) use sm::sm3_parts;
 pub use sm::{SM2_DEFAULT_USER_ID, Sm2PublicKey, Sm2Signature, Sm2SigningKey, sm3};

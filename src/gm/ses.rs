@@ -495,7 +495,6 @@ impl SesSeal {
     }
 
     /// Assembles a seal from its parts and decodes the result (so it obeys every limit).
-    #[allow(dead_code, reason = "used by seal making")]
     pub(crate) fn assemble(
         info: &SesSealInfo,
         maker: &Certificate,
@@ -513,7 +512,6 @@ impl SesSeal {
 }
 
 /// The DER contents of the SM2-with-SM3 OID.
-#[allow(dead_code, reason = "used by seal making")]
 pub(crate) fn sm2_with_sm3_oid() -> Vec<u8> {
     der::oid_bytes(SM2_WITH_SM3).unwrap_or_default()
 }
@@ -689,7 +687,6 @@ impl SesSignature {
     }
 
     /// Assembles a signature from its parts and decodes it.
-    #[allow(dead_code, reason = "used by seal making")]
     pub(crate) fn assemble(
         tbs: &SesToSign,
         signer: &Certificate,

@@ -412,3 +412,247 @@ pub mod verify {
         }
     }
 }
+
+/// Seals and signatures elicense makes with SM2, verified by elicense.
+pub mod issue {
+    use super::ts;
+    use elicense::{
+        Certificate, ChainError, Failure, InMemoryStatus, LicenseTypes, SesCertRef, SesExtension,
+        SesPicture, SesSeal, SesSealInfo, SesSealMaker, SesSealer, SesSignature, SesTime,
+        SesVersion, Sm2CertificateSpec, Sm2SigningKey, Step, TimeKind, TrustAnchors, Uscc,
+        Verifier, issue_sm2_certificate, sm3,
+    };
+
+    pub struct Pki {
+        pub root: Certificate,
+        pub maker_cert: Certificate,
+        pub maker: SesSealMaker,
+        pub signer_cert: Certificate,
+        pub signer_key: Sm2SigningKey,
+        pub other_cert: Certificate,
+        pub other_key: Sm2SigningKey,
+    }
+
+    fn spec(cn: &str, serial: u64, ca: bool) -> Sm2CertificateSpec {
+        Sm2CertificateSpec {
+            common_name: cn.into(),
+            organization: Some((
+                "某某市市场监督管理局".into(),
+                Uscc::parse("91350100M000100Y43").unwrap(),
+            )),
+            serial,
+            not_before: ts("2025-01-01T00:00:00Z"),
+            not_after: ts("2030-01-01T00:00:00Z"),
+            ca,
+        }
+    }
+
+    pub fn pki() -> Pki {
+        let root_key = Sm2SigningKey::generate().unwrap();
+        let root = issue_sm2_certificate(&spec("SM2 Root", 1, true), &root_key, None).unwrap();
+        let issue = |cn, serial| {
+            let key = Sm2SigningKey::generate().unwrap();
+            let cert =
+                issue_sm2_certificate(&spec(cn, serial, false), &key, Some((&root, &root_key)))
+                    .unwrap();
+            (cert, key)
+        };
+        let (maker_cert, maker_key) = issue("Seal maker", 2);
+        let (signer_cert, signer_key) = issue("Signer", 3);
+        let (other_cert, other_key) = issue("Other", 4);
+        Pki {
+            root: root.clone(),
+            maker: SesSealMaker::new(maker_cert.clone(), maker_key).unwrap(),
+            maker_cert,
+            signer_cert,
+            signer_key,
+            other_cert,
+            other_key,
+        }
+    }
+
+    pub const SEAL_ID: &str = "330100-2026-000001";
+
+    pub fn info(version: SesVersion, signer: &Certificate) -> SesSealInfo {
+        let t = |s| SesTime {
+            at: ts(s),
+            kind: TimeKind::Generalized,
+        };
+        SesSealInfo {
+            version,
+            vendor: "elicense".into(),
+            id: SEAL_ID.into(),
+            seal_type: 2,
+            name: "某某市市场监督管理局证照专用章".into(),
+            cert_list_type: Some(2),
+            certs: vec![SesCertRef::Digest {
+                algorithm: "sm3".into(),
+                value: sm3(signer.der()).to_vec(),
+            }],
+            created: t("2026-01-01T00:00:00Z"),
+            valid_from: t("2026-01-01T00:00:00Z"),
+            valid_to: t("2028-12-31T23:59:59Z"),
+            picture: SesPicture {
+                kind: "PNG".into(),
+                data: b"\x89PNG\r\n\x1a\n-not-really-an-image".to_vec(),
+                width_mm: 42,
+                height_mm: 42,
+            },
+            extensions: Some(vec![
+                SesExtension::new("1.2.156.3005.2.99", false, b"note".to_vec()).unwrap(),
+            ]),
+        }
+    }
+
+    pub fn verifier(pki: &Pki) -> Verifier {
+        let mut status = InMemoryStatus::new();
+        status
+            .good_certificate(&pki.maker_cert)
+            .good_certificate(&pki.signer_cert)
+            .good_certificate(&pki.other_cert)
+            .good_seal(SEAL_ID);
+        Verifier::new(LicenseTypes::new())
+            .with_trust_anchors(TrustAnchors::new().with(pki.root.clone()))
+            .with_status(status)
+    }
+
+    #[test]
+    fn sm2_certificates_chain_to_an_sm2_root() {
+        let pki = pki();
+        assert!(pki.root.is_ca());
+        assert_eq!(
+            pki.signer_cert.organization().unwrap().as_str(),
+            "91350100M000100Y43"
+        );
+        let status = {
+            let mut s = InMemoryStatus::new();
+            s.good_certificate(&pki.signer_cert);
+            s
+        };
+        let anchors = TrustAnchors::new().with(pki.root.clone());
+        let chain = elicense::verify_chain(
+            &pki.signer_cert,
+            &[],
+            &anchors,
+            ts("2026-06-01T00:00:00Z"),
+            elicense::CertUsage::Signer,
+            &elicense::ChainPolicy::default(),
+            &status,
+            elicense::UnknownStatus::Deny,
+        )
+        .unwrap();
+        assert_eq!(chain.anchor(), &pki.root);
+        // Under another root with the same name: bad signature.
+        let other_root_key = Sm2SigningKey::generate().unwrap();
+        let other_root =
+            issue_sm2_certificate(&spec("SM2 Root", 1, true), &other_root_key, None).unwrap();
+        let err = elicense::verify_chain(
+            &pki.signer_cert,
+            &[],
+            &TrustAnchors::new().with(other_root),
+            ts("2026-06-01T00:00:00Z"),
+            elicense::CertUsage::Signer,
+            &elicense::ChainPolicy::default(),
+            &status,
+            elicense::UnknownStatus::Deny,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ChainError::BadSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn elicense_seals_and_signatures_round_trip_and_verify() {
+        let pki = pki();
+        let v = verifier(&pki);
+        for version in [SesVersion::V4, SesVersion::V5] {
+            let info = info(version, &pki.signer_cert);
+            let seal = pki.maker.make(&info).unwrap();
+            assert_eq!(seal.info(), &info);
+            let again = SesSeal::decode(seal.as_bytes()).unwrap();
+            assert_eq!(again.encode(), seal.as_bytes());
+            v.verify_ses_seal(seal.as_bytes(), ts("2026-06-01T00:00:00Z"))
+                .unwrap();
+            let sealer = SesSealer::new(
+                seal.clone(),
+                pki.signer_cert.clone(),
+                pki.signer_key.clone(),
+            )
+            .unwrap();
+            let doc = b"<ofd:Signature>...</ofd:Signature>";
+            let at = ts("2026-06-01T08:00:00Z");
+            let sig = sealer
+                .sign(doc, "/Doc_0/Signs/Sign_0/Signature.xml", at)
+                .unwrap();
+            let decoded = SesSignature::decode(sig.as_bytes()).unwrap();
+            assert_eq!(decoded.encode(), sig.as_bytes());
+            assert_eq!(decoded.version(), version);
+            let ok = v.verify_ses_signature(sig.as_bytes(), doc, at).unwrap();
+            assert!(ok.report().passed());
+            assert_eq!(ok.to_sign().data_hash, sm3(doc));
+            // Other data: the data hash step.
+            let r = v
+                .verify_ses_signature(sig.as_bytes(), b"other", at)
+                .unwrap_err();
+            assert_eq!(r.step(), Step::DataHash);
+            // After the seal's validity: seal validity.
+            let late = sealer.sign(doc, "x", ts("2029-01-01T00:00:00Z")).unwrap();
+            let r = v
+                .verify_ses_signature(late.as_bytes(), doc, ts("2029-06-01T00:00:00Z"))
+                .unwrap_err();
+            assert!(
+                matches!(r.failure(), Failure::SealNotValidAtSigning { .. }),
+                "{}",
+                r.report()
+            );
+            // A certificate not in the seal's list, with a valid signature.
+            let stranger =
+                SesSealer::new(seal.clone(), pki.other_cert.clone(), pki.other_key.clone())
+                    .unwrap();
+            let s = stranger.sign(doc, "x", at).unwrap();
+            let r = v.verify_ses_signature(s.as_bytes(), doc, at).unwrap_err();
+            assert_eq!(r.step(), Step::SignerInSeal, "{}", r.report());
+            // A revoked signer certificate.
+            let mut status = InMemoryStatus::new();
+            status
+                .good_certificate(&pki.maker_cert)
+                .revoke_certificate(&pki.signer_cert, ts("2026-03-01T00:00:00Z"))
+                .good_seal(SEAL_ID);
+            let revoked = Verifier::new(LicenseTypes::new())
+                .with_trust_anchors(TrustAnchors::new().with(pki.root.clone()))
+                .with_status(status);
+            let r = revoked
+                .verify_ses_signature(sig.as_bytes(), doc, at)
+                .unwrap_err();
+            assert_eq!(r.step(), Step::SignerCertificate, "{}", r.report());
+        }
+    }
+
+    #[test]
+    fn flipped_bytes_in_made_signatures_are_caught() {
+        let pki = pki();
+        let v = verifier(&pki);
+        let seal = pki
+            .maker
+            .make(&info(SesVersion::V5, &pki.signer_cert))
+            .unwrap();
+        let sealer = SesSealer::new(seal, pki.signer_cert.clone(), pki.signer_key.clone()).unwrap();
+        let at = ts("2026-06-01T08:00:00Z");
+        let sig = sealer.sign(b"data", "p", at).unwrap();
+        let bytes = sig.as_bytes().to_vec();
+        let tbs_end = 4 + sig.tbs_bytes().len();
+        for i in (0..bytes.len()).step_by(7) {
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            let r = v.verify_ses_signature(&b, b"data", at).unwrap_err();
+            let ok = if i < tbs_end {
+                matches!(r.step(), Step::Parse | Step::SignatureValue)
+            } else {
+                matches!(
+                    r.step(),
+                    Step::Parse | Step::SignatureValue | Step::SignerInSeal
+                )
+            };
+            assert!(ok, "byte {i}: {}", r.report());
+        }
+    }
+}
