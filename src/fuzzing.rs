@@ -714,3 +714,50 @@ pub fn present_decode(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary bytes through the GB/T 38540 DER seal decoder (feature `gm`):
+/// never panics; whatever decodes re-encodes to exactly its input, and its
+/// SES_SealInfo bytes are a slice of it; verification with no trust fails.
+#[cfg(feature = "gm")]
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn ses_seal_decode(data: &[u8]) {
+    if let Ok(seal) = crate::gm::SesSeal::decode(data) {
+        if seal.encode() != data || seal.as_bytes() != data {
+            panic!("DER seal does not re-encode to its input");
+        }
+        let info = seal.info_bytes();
+        if info.is_empty() || !data.windows(info.len()).any(|w| w == info) {
+            panic!("seal info bytes are not a slice of the seal");
+        }
+        let verifier = crate::Verifier::new(crate::LicenseTypes::new());
+        if verifier
+            .verify_ses_seal(data, seal.info().valid_from.at)
+            .is_ok()
+        {
+            panic!("a DER seal verified with no trust anchor");
+        }
+    }
+}
+
+/// Arbitrary bytes through the GB/T 38540 DER seal-signature decoder
+/// (feature `gm`): never panics; whatever decodes re-encodes to exactly its
+/// input, and verification with no trust fails.
+#[cfg(feature = "gm")]
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn ses_signature_decode(data: &[u8]) {
+    if let Ok(sig) = crate::gm::SesSignature::decode(data) {
+        if sig.encode() != data || sig.as_bytes() != data {
+            panic!("DER signature does not re-encode to its input");
+        }
+        if sig.seal().encode() != sig.seal().as_bytes() {
+            panic!("the seal inside does not re-encode to its bytes");
+        }
+        let verifier = crate::Verifier::new(crate::LicenseTypes::new());
+        if verifier
+            .verify_ses_signature(data, b"", sig.to_sign().time.at)
+            .is_ok()
+        {
+            panic!("a DER signature verified with no trust anchor");
+        }
+    }
+}

@@ -36,6 +36,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `postgres` | no | the PostgreSQL license-store backend |
+//! | `gm` | no | real GB/T 38540 seals: SM2/SM3, the standard's DER `SES_Seal` / `SES_Signature` (v4, v5), SM2 certificates in chains |
 //!
 //! For speed, build with curve25519-dalek's AVX-512 IFMA backend (detected at
 //! run time, safe on any x86-64): put this in your project's `.cargo/config.toml`:
@@ -123,6 +124,8 @@ mod document;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "gm")]
+mod gm;
 mod ids;
 mod model;
 pub mod present;
@@ -149,6 +152,13 @@ pub use document::{
     SealedLicense, Sealer, SignedLicense, SignerRef, TBS_VERSION, ToBeSigned,
 };
 pub use error::{DecodeError, Error};
+#[cfg(feature = "gm")]
+pub use gm::{
+    SM2_DEFAULT_USER_ID, SM2_WITH_SM3, SesCertRef, SesError, SesExtension, SesPicture, SesSeal,
+    SesSealInfo, SesSealMaker, SesSealer, SesSignature, SesTime, SesToSign, SesVersion,
+    Sm2CertificateSpec, Sm2PublicKey, Sm2Signature, Sm2SigningKey, TimeKind, issue_sm2_certificate,
+    ses_limits, sm3,
+};
 pub use ids::{
     CitizenId, HolderCode, HolderCodeType, IdError, IdKind, IssuerCode, LICENSE_ID_ROOT, LicenseId,
     LicenseIdPart, LicenseTypeCode, NonStandardVariant, OtherHolderCode, RegionCode, RegionLevel,

@@ -99,6 +99,9 @@ impl fmt::Debug for KeyUsage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum SignatureAlgorithm {
     Ed25519,
+    /// SM2-with-SM3 (GM/T 0015), verified with the standard user id.
+    #[cfg(feature = "gm")]
+    Sm2Sm3,
     Unsupported(String),
 }
 
@@ -131,6 +134,8 @@ struct Inner {
     signature_algorithm: SignatureAlgorithm,
     signature: Option<Signature>,
     key: Result<PublicKey, CertError>,
+    #[cfg(feature = "gm")]
+    sm2: Option<Sm2Parts>,
     basic_constraints: Option<(bool, Option<u32>)>,
     key_usage: Option<KeyUsage>,
     subject_key_id: Option<Box<[u8]>>,
@@ -184,6 +189,37 @@ fn timestamp(t: ASN1Time) -> Timestamp {
     })
 }
 
+/// An SM2 subject key and the certificate's SM2 signature, when present.
+#[cfg(feature = "gm")]
+#[derive(Clone)]
+struct Sm2Parts {
+    key: Option<crate::gm::Sm2PublicKey>,
+    signature: Option<crate::gm::Sm2Signature>,
+}
+
+/// id-ecPublicKey with the SM2 curve (or the SM2 key OID some issuers write).
+#[cfg(feature = "gm")]
+fn sm2_parts(x509: &X509Certificate<'_>) -> Option<Sm2Parts> {
+    let spki = &x509.tbs_certificate.subject_pki;
+    let alg = spki.algorithm.algorithm.to_id_string();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string());
+    let sm2_key = (alg == "1.2.840.10045.2.1" && curve.as_deref() == Some("1.2.156.10197.1.301"))
+        || alg == "1.2.156.10197.1.301";
+    let key = (sm2_key && spki.subject_public_key.unused_bits == 0)
+        .then(|| crate::gm::Sm2PublicKey::from_sec1(&spki.subject_public_key.data).ok())
+        .flatten();
+    let signature = (x509.signature_algorithm.algorithm.to_id_string() == crate::gm::SM2_WITH_SM3
+        && x509.signature_value.unused_bits == 0)
+        .then(|| crate::gm::Sm2Signature::from_der(&x509.signature_value.data).ok())
+        .flatten();
+    (key.is_some() || signature.is_some()).then_some(Sm2Parts { key, signature })
+}
+
 /// The name of a signature algorithm: known names, else the dotted OID.
 fn signature_algorithm(alg: &AlgorithmIdentifier<'_>) -> SignatureAlgorithm {
     let oid = alg.algorithm.to_id_string();
@@ -204,7 +240,10 @@ fn signature_algorithm(alg: &AlgorithmIdentifier<'_>) -> SignatureAlgorithm {
         "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
         "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
         "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
-        "1.2.156.10197.1.501" => "SM2-with-SM3",
+        #[cfg(feature = "gm")]
+        "1.2.156.10197.1.501" => return SignatureAlgorithm::Sm2Sm3,
+        #[cfg(not(feature = "gm"))]
+        "1.2.156.10197.1.501" => "SM2-with-SM3 (build with feature gm)",
         _ => return SignatureAlgorithm::Unsupported(oid),
     };
     SignatureAlgorithm::Unsupported(name.into())
@@ -341,6 +380,8 @@ impl Certificate {
             signature_algorithm: signature_algorithm(&x509.signature_algorithm),
             signature,
             key: subject_key(&tbs.subject_pki),
+            #[cfg(feature = "gm")]
+            sm2: sm2_parts(x509),
             basic_constraints,
             key_usage,
             subject_key_id,
@@ -460,6 +501,27 @@ impl Certificate {
         self.inner.key.as_ref().map_err(Clone::clone)
     }
 
+    /// The subject's SM2 public key (for the standard user id), feature `gm`.
+    ///
+    /// # Errors
+    /// [`CertError::UnsupportedKeyAlgorithm`] when the key is not SM2, or
+    /// [`CertError::InvalidKey`] when it is an SM2 key that is not a point.
+    #[cfg(feature = "gm")]
+    pub fn sm2_key(&self) -> Result<&crate::gm::Sm2PublicKey, CertError> {
+        if let Some(k) = self.inner.sm2.as_ref().and_then(|p| p.key.as_ref()) {
+            return Ok(k);
+        }
+        match &self.inner.key {
+            Err(CertError::UnsupportedKeyAlgorithm { algorithm }) if algorithm.contains("SM2") => {
+                Err(CertError::InvalidKey)
+            }
+            Err(e) => Err(e.clone()),
+            Ok(_) => Err(CertError::UnsupportedKeyAlgorithm {
+                algorithm: "Ed25519".into(),
+            }),
+        }
+    }
+
     /// Whether basicConstraints says `CA:true`.
     pub fn is_ca(&self) -> bool {
         matches!(self.inner.basic_constraints, Some((true, _)))
@@ -503,6 +565,17 @@ impl Certificate {
 
     pub(super) fn signature(&self) -> Option<&Signature> {
         self.inner.signature.as_ref()
+    }
+
+    /// The subject name's DER (for issuing certificates under this one).
+    #[cfg(feature = "gm")]
+    pub(crate) fn subject_raw(&self) -> &[u8] {
+        &self.inner.subject_raw
+    }
+
+    #[cfg(feature = "gm")]
+    pub(super) fn sm2_signature(&self) -> Option<&crate::gm::Sm2Signature> {
+        self.inner.sm2.as_ref().and_then(|p| p.signature.as_ref())
     }
 
     pub(super) fn signature_algorithm(&self) -> &SignatureAlgorithm {

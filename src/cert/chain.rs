@@ -158,6 +158,8 @@ const NEED_CA: &str = "keyCertSign";
 /// * **Revocation**: once a path reaches an anchor, `status` is asked about
 ///   every certificate in it except the anchor; revoked fails, unknown fails
 ///   unless `unknown` is the (dangerous) accepting policy.
+/// * **A pinned leaf**: a leaf that is byte for byte one of the anchors is
+///   accepted without an issuer once its own checks and its status pass.
 ///
 /// The checks of one certificate run in this order: validity; signature
 /// algorithm and critical extensions; role (usage for the leaf, CA for
@@ -193,6 +195,17 @@ pub fn verify_chain(
         signature_checks: 0,
     };
     let mut path = vec![leaf];
+    // A leaf that is itself an anchor (a pinned certificate) needs no issuer;
+    // its revocation status is still asked.
+    if anchors.iter().any(|a| a.der() == leaf.der()) {
+        let below = [leaf, leaf];
+        search.check_status(&below)?;
+        return Ok(VerifiedChain {
+            leaf: leaf.clone(),
+            anchor: leaf.clone(),
+            certs: vec![leaf.clone()],
+        });
+    }
     search.extend(&mut path)
 }
 
@@ -253,17 +266,50 @@ fn check_signed(cert: &Certificate) -> Result<(), ChainError> {
     Ok(())
 }
 
-fn check_key(cert: &Certificate) -> Result<&crate::sign::PublicKey, ChainError> {
-    cert.ed25519_key().map_err(|e| match e {
-        CertError::UnsupportedKeyAlgorithm { algorithm } => ChainError::UnsupportedKeyAlgorithm {
-            subject: subject(cert),
-            algorithm,
-        },
-        problem => ChainError::InvalidKey {
-            subject: subject(cert),
-            problem,
-        },
-    })
+/// A key a certificate in a path may have.
+#[derive(Clone, Copy)]
+enum PathKey<'a> {
+    Ed25519(&'a crate::sign::PublicKey),
+    #[cfg(feature = "gm")]
+    Sm2(&'a crate::gm::Sm2PublicKey),
+}
+
+/// Whether `child` is signed by `key` (its signature algorithm must fit the key).
+fn signed_by(child: &Certificate, key: PathKey<'_>) -> bool {
+    let Some(tbs) = child.tbs() else {
+        return false;
+    };
+    match (key, child.signature_algorithm()) {
+        (PathKey::Ed25519(k), SignatureAlgorithm::Ed25519) => child
+            .signature()
+            .is_some_and(|sig| ed25519::verify(k, &[tbs], sig).is_ok()),
+        #[cfg(feature = "gm")]
+        (PathKey::Sm2(k), SignatureAlgorithm::Sm2Sm3) => child
+            .sm2_signature()
+            .is_some_and(|sig| k.verify(tbs, sig).is_ok()),
+        _ => false,
+    }
+}
+
+fn check_key(cert: &Certificate) -> Result<PathKey<'_>, ChainError> {
+    #[cfg(feature = "gm")]
+    if let Ok(k) = cert.sm2_key() {
+        return Ok(PathKey::Sm2(k));
+    }
+    cert.ed25519_key()
+        .map(PathKey::Ed25519)
+        .map_err(|e| match e {
+            CertError::UnsupportedKeyAlgorithm { algorithm } => {
+                ChainError::UnsupportedKeyAlgorithm {
+                    subject: subject(cert),
+                    algorithm,
+                }
+            }
+            problem => ChainError::InvalidKey {
+                subject: subject(cert),
+                problem,
+            },
+        })
 }
 
 /// What an issuer must satisfy, `below` being the number of intermediate
@@ -362,11 +408,7 @@ impl<'a> Search<'a> {
             });
         }
         self.signature_checks += 1;
-        let verified = match (child.tbs(), child.signature()) {
-            (Some(tbs), Some(sig)) => ed25519::verify(key, &[tbs], sig).is_ok(),
-            _ => false,
-        };
-        if !verified {
+        if !signed_by(child, key) {
             return Err(ChainError::BadSignature {
                 subject: subject(child),
             });

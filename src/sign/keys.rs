@@ -38,6 +38,13 @@ pub enum KeyError {
         /// What the decoder said.
         reason: String,
     },
+    /// Not an SM2 key on the recommended curve (feature `gm`).
+    #[cfg(feature = "gm")]
+    #[error("not an SM2 key: {reason}")]
+    Sm2 {
+        /// Why.
+        reason: &'static str,
+    },
     /// The operating system's random source failed.
     #[error("random source failed: {reason}")]
     Random {

@@ -7,6 +7,8 @@
 
 mod cache;
 mod report;
+#[cfg(feature = "gm")]
+mod ses;
 
 use core::ops::Deref;
 use std::sync::Arc;

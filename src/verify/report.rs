@@ -116,6 +116,10 @@ pub enum Failure {
     /// an identifier is at fault).
     #[error("{0}")]
     Decode(DecodeError),
+    /// A GB/T 38540 DER seal or signature could not be decoded (feature `gm`).
+    #[cfg(feature = "gm")]
+    #[error("{0}")]
+    Ses(crate::gm::SesError),
     /// A signature's to-be-signed block names another signer than the one carried.
     #[error("signature {index}: the to-be-signed block names another signer")]
     SignerDigestMismatch {
@@ -335,6 +339,8 @@ impl Failure {
     pub fn kind(&self) -> &'static str {
         match self {
             Failure::Decode(_) => "decode",
+            #[cfg(feature = "gm")]
+            Failure::Ses(_) => "decode",
             Failure::SignerDigestMismatch { .. } => "signer_digest_mismatch",
             Failure::SealDigestMismatch { .. } => "seal_digest_mismatch",
             Failure::SignerKey { .. } => "signer_key",
@@ -422,6 +428,36 @@ impl Report {
                     || (!tracked && step == Step::LicenseStatus)
                 {
                     Outcome::NotApplicable
+                } else {
+                    match failure.take_if(|(s, _)| *s == step) {
+                        Some((_, f)) => {
+                            failed = true;
+                            Outcome::Failed(f)
+                        }
+                        None => Outcome::Passed,
+                    }
+                };
+                Check { step, outcome }
+            })
+            .collect();
+        Report { checks }
+    }
+
+    /// A report over the steps `applies` keeps (others not applicable).
+    #[cfg(feature = "gm")]
+    pub(crate) fn for_steps(
+        result: Result<(), (Step, Failure)>,
+        applies: impl Fn(Step) -> bool,
+    ) -> Report {
+        let mut failure = result.err();
+        let mut failed = false;
+        let checks = Step::ALL
+            .iter()
+            .map(|&step| {
+                let outcome = if !applies(step) {
+                    Outcome::NotApplicable
+                } else if failed {
+                    Outcome::NotRun
                 } else {
                     match failure.take_if(|(s, _)| *s == step) {
                         Some((_, f)) => {

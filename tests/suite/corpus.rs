@@ -89,3 +89,18 @@ fn batch_signatures_corpus() {
 fn present_decode_corpus() {
     replay("present_decode", elicense::fuzzing::present_decode);
 }
+
+#[cfg(feature = "gm")]
+#[test]
+fn ses_seal_decode_corpus() {
+    replay("ses_seal_decode", elicense::fuzzing::ses_seal_decode);
+}
+
+#[cfg(feature = "gm")]
+#[test]
+fn ses_signature_decode_corpus() {
+    replay(
+        "ses_signature_decode",
+        elicense::fuzzing::ses_signature_decode,
+    );
+}

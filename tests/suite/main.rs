@@ -11,6 +11,8 @@ mod archive;
 mod batch;
 mod corpus;
 mod fixtures;
+#[cfg(feature = "gm")]
+mod gm;
 mod ledger;
 mod pki;
 mod present;
