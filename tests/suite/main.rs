@@ -16,6 +16,7 @@ mod pki;
 mod present;
 mod resource;
 mod seal;
+mod snapshot;
 mod store;
 mod tamper;
 mod vectors;
