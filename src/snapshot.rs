@@ -267,6 +267,43 @@ fn decode_names(data: &[u8], n: u32, k: u8, out: &mut Vec<u64>) -> Result<(), Sn
     Ok(())
 }
 
+/// The signed body of a snapshot: `named` sorted by name, one entry a name.
+fn encode_body(
+    issuer: &IssuerCode,
+    issued_at: Timestamp,
+    next_update: Timestamp,
+    named: &[(u64, LicenseStatus)],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(SNAPSHOT_MAGIC);
+    let code = issuer.as_str().as_bytes();
+    out.push(u8::try_from(code.len()).unwrap_or(0));
+    out.extend_from_slice(code);
+    out.extend_from_slice(&issued_at.unix().to_be_bytes());
+    out.extend_from_slice(&next_update.unix().to_be_bytes());
+    let classes: Vec<LicenseStatus> = LicenseStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| named.iter().any(|(_, t)| t == s))
+        .collect();
+    out.push(u8::try_from(classes.len()).unwrap_or(0));
+    for class in classes {
+        let names: Vec<u64> = named
+            .iter()
+            .filter(|(_, t)| *t == class)
+            .map(|(n, _)| *n)
+            .collect();
+        let k = rice_k(names.len());
+        let data = encode_names(&names, k);
+        out.push(status_byte(class));
+        out.extend_from_slice(&u32::try_from(names.len()).unwrap_or(0).to_be_bytes());
+        out.push(k);
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&data);
+    }
+    out
+}
+
 struct Cursor<'a> {
     rest: &'a [u8],
 }
@@ -326,39 +363,13 @@ impl StatusSnapshot {
         }
         named.extend(seen.into_values());
         named.sort_unstable_by_key(|(n, _)| *n);
+        // Identifiers sharing a name: one entry (either denies).
+        named.dedup_by_key(|(n, _)| *n);
         let claimed = u64::try_from(named.len()).unwrap_or(u64::MAX);
         if claimed > u64::from(MAX_SNAPSHOT_ENTRIES) {
             return Err(SnapshotError::TooManyEntries { claimed });
         }
-        let mut out = Vec::new();
-        out.extend_from_slice(SNAPSHOT_MAGIC);
-        let code = issuer.as_str().as_bytes();
-        out.push(u8::try_from(code.len()).unwrap_or(0));
-        out.extend_from_slice(code);
-        out.extend_from_slice(&issued_at.unix().to_be_bytes());
-        out.extend_from_slice(&next_update.unix().to_be_bytes());
-        let classes: Vec<LicenseStatus> = LicenseStatus::ALL
-            .iter()
-            .copied()
-            .filter(|s| named.iter().any(|(_, t)| t == s))
-            .collect();
-        out.push(u8::try_from(classes.len()).unwrap_or(0));
-        for class in classes {
-            let mut names: Vec<u64> = named
-                .iter()
-                .filter(|(_, t)| *t == class)
-                .map(|(n, _)| *n)
-                .collect();
-            // Two identifiers sharing a name and a status: one name suffices.
-            names.dedup();
-            let k = rice_k(names.len());
-            let data = encode_names(&names, k);
-            out.push(status_byte(class));
-            out.extend_from_slice(&u32::try_from(names.len()).unwrap_or(0).to_be_bytes());
-            out.push(k);
-            out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
-            out.extend_from_slice(&data);
-        }
+        let mut out = encode_body(issuer, issued_at, next_update, &named);
         let signature = signer.sign(&out)?;
         out.extend_from_slice(signature.as_bytes());
         if out.len() > MAX_SNAPSHOT_BYTES {
@@ -493,6 +504,13 @@ impl StatusSnapshot {
             if total > u64::from(MAX_SNAPSHOT_ENTRIES) || min_bits > have_bits {
                 return Err(SnapshotError::TooManyEntries { claimed: total });
             }
+            // One encoding per status set: no empty section, the Rice
+            // parameter the count implies.
+            if n == 0 || k != rice_k(usize::try_from(n).unwrap_or(usize::MAX)) {
+                return Err(SnapshotError::Malformed {
+                    what: "empty section or Rice parameter not the one the count implies",
+                });
+            }
             let start = names.len();
             names.reserve(usize::try_from(n).unwrap_or(0));
             decode_names(data, n, k, &mut names)?;
@@ -528,6 +546,17 @@ impl StatusSnapshot {
             statuses: sorted_statuses,
             bytes: Vec::new(),
         })
+    }
+
+    /// Re-encodes the decoded body (the fuzz target's round-trip check).
+    pub(crate) fn encode_body(&self) -> Vec<u8> {
+        let named: Vec<(u64, LicenseStatus)> = self
+            .names
+            .iter()
+            .copied()
+            .zip(self.statuses.iter().copied())
+            .collect();
+        encode_body(&self.issuer, self.issued_at, self.next_update, &named)
     }
 
     /// The issuer whose licenses this snapshot covers.

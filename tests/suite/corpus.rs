@@ -89,3 +89,8 @@ fn batch_signatures_corpus() {
 fn present_decode_corpus() {
     replay("present_decode", elicense::fuzzing::present_decode);
 }
+
+#[test]
+fn snapshot_decode_corpus() {
+    replay("snapshot_decode", elicense::fuzzing::snapshot_decode);
+}

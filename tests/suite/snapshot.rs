@@ -264,3 +264,38 @@ proptest! {
         }
     }
 }
+
+/// The fuzz seed corpus holds real snapshots (empty, one section, several
+/// sections) that verify under the test key; `ELICENSE_WRITE_CORPUS=1`
+/// rewrites them.
+#[test]
+fn corpus_seeds_are_real_snapshots() {
+    let (issued, next) = window();
+    let ids: Vec<LicenseId> = (0..50).map(|n| nth_license(n).id().clone()).collect();
+    let seeds: Vec<(&str, Vec<(&LicenseId, LicenseStatus)>)> = vec![
+        ("empty", vec![]),
+        (
+            "revoked",
+            ids.iter().map(|id| (id, LicenseStatus::Revoked)).collect(),
+        ),
+        (
+            "mixed",
+            ids.iter()
+                .zip(STATUSES.iter().cycle())
+                .map(|(id, s)| (id, *s))
+                .collect(),
+        ),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/snapshot_decode");
+    for (name, entries) in seeds {
+        let s =
+            StatusSnapshot::build(&issuer_code(), issued, next, entries, &snapshot_key()).unwrap();
+        let path = dir.join(name);
+        if std::env::var_os("ELICENSE_WRITE_CORPUS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, s.as_bytes()).unwrap();
+        }
+        let stored = std::fs::read(&path).unwrap();
+        assert_eq!(stored, s.as_bytes(), "{name}");
+    }
+}
