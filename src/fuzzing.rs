@@ -761,3 +761,22 @@ pub fn ses_signature_decode(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary bytes → status snapshot decoder: never panics; what decodes
+/// re-encodes to exactly its body (one encoding per status set), its names
+/// are sorted and unique, and no signature check accepts it under an
+/// unrelated key.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn snapshot_decode(data: &[u8]) {
+    let Ok(s) = crate::snapshot::StatusSnapshot::decode(data) else {
+        return;
+    };
+    let body = data.get(..data.len().saturating_sub(64)).unwrap_or(&[]);
+    if s.encode_body() != body {
+        panic!("a decoded snapshot does not re-encode to its body");
+    }
+    let key = crate::sign::SigningKey::from_seed(&[7; 32]).public_key();
+    if crate::snapshot::StatusSnapshot::from_signed_bytes(data, &key).is_ok() {
+        panic!("a fuzzed snapshot verified under an unrelated key");
+    }
+}

@@ -132,6 +132,7 @@ pub mod present;
 mod resource;
 mod seal;
 mod sign;
+mod snapshot;
 mod status;
 mod store;
 mod trust;
@@ -180,6 +181,10 @@ pub use seal::{
     SealExtension, SealMaker, SealPicture, SealSpec, SealType, limits as seal_limits,
 };
 pub use sign::{KeyError, PublicKey, SignError, Signature, SignatureError, Signer, SigningKey};
+pub use snapshot::{
+    MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES, SNAPSHOT_MAGIC, SnapshotError, SnapshotStatus,
+    StatusSnapshot,
+};
 pub use status::{InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource, UnknownStatus};
 pub use store::SqliteLedger;
 pub use store::{

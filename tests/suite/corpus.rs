@@ -104,3 +104,8 @@ fn ses_signature_decode_corpus() {
         elicense::fuzzing::ses_signature_decode,
     );
 }
+
+#[test]
+fn snapshot_decode_corpus() {
+    replay("snapshot_decode", elicense::fuzzing::snapshot_decode);
+}

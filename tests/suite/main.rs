@@ -18,6 +18,7 @@ mod pki;
 mod present;
 mod resource;
 mod seal;
+mod snapshot;
 mod store;
 mod tamper;
 mod vectors;
