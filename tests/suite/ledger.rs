@@ -363,7 +363,7 @@ fn sqlite_schema_1_migrates_to_the_ledger() {
         .query_row("SELECT version FROM elicense_schema", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, STORE_SCHEMA_VERSION);
-    assert_eq!(STORE_SCHEMA_VERSION, 2);
+    assert_eq!(STORE_SCHEMA_VERSION, 3);
     assert!(store.license_type(food_type().code()).unwrap().is_some());
     conformance::run(&store.ledger());
 }
