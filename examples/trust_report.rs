@@ -73,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The snapshot: every 100th license revoked.
     let ids: Vec<LicenseId> = (0..LICENSES)
         .into_par_iter()
-        .map(|i| LicenseId::from_parts(*food.code(), issuer.clone(), &serial(i), 1))
+        .map(|i| LicenseId::from_parts(*food.code(), issuer, &serial(i), 1))
         .collect::<Result<_, _>>()?;
     let status_key = SigningKey::from_seed(&[0x5a; 32]);
     let t = Instant::now();
