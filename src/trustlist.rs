@@ -1359,6 +1359,52 @@ impl Recognition {
     }
 }
 
+impl Recognition {
+    /// The raw keys issuer entries list for `org` that recognise it for
+    /// licenses of `type_code` at `at`, each with its entry — for a
+    /// presentation (亮证码), which names its license's issuer and type and
+    /// carries no certificate. `Err` says why none does.
+    pub(crate) fn presentation_keys(
+        &self,
+        org: &Uscc,
+        type_code: &LicenseTypeCode,
+        at: Timestamp,
+    ) -> Result<Vec<(PublicKey, RecognisedBy)>, NotRecognisedReason> {
+        let Some(bindings) = self.issuers.get(org) else {
+            return Err(NotRecognisedReason::NotListed);
+        };
+        let keyed: Vec<&Binding> = bindings.iter().filter(|b| !b.keys.is_empty()).collect();
+        if keyed.is_empty() {
+            return Err(NotRecognisedReason::SignerNotListed);
+        }
+        let typed: Vec<&&Binding> = keyed
+            .iter()
+            .filter(|b| b.types.contains(type_code))
+            .collect();
+        let Some(first) = typed.first() else {
+            return Err(NotRecognisedReason::OtherType);
+        };
+        let mut out = Vec::new();
+        for b in typed
+            .iter()
+            .filter(|b| b.valid_from <= at && at <= b.valid_to)
+        {
+            for k in &b.keys {
+                if let Some((key, _)) = self.keys.lookup(k) {
+                    out.push((*key, b.by.clone()));
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(NotRecognisedReason::OutsideValidity {
+                valid_from: first.valid_from,
+                valid_to: first.valid_to,
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// Where `list` fits: under the verifier's anchors (`None`), or under a
 /// `list_operator` entry of an accepted list.
 fn place(

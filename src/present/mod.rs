@@ -117,6 +117,15 @@ pub enum PresentError {
         /// The issuer named.
         issuer: Uscc,
     },
+    /// The trust lists name the issuer but recognise no presentation key of
+    /// it for this license type at this time.
+    #[error("issuer {issuer} is not recognised by the trust lists: {reason}")]
+    NotRecognised {
+        /// The issuer.
+        issuer: Uscc,
+        /// Why (no entry, other types only, outside the entry's window…).
+        reason: crate::trustlist::NotRecognisedReason,
+    },
     /// The signature does not verify under any recognised key of the issuer.
     #[error("the signature does not verify under the keys of issuer {issuer}")]
     BadSignature {
@@ -798,9 +807,17 @@ pub struct PresentReport {
     reached: usize,
     failure: Option<PresentError>,
     skipped_replay: bool,
+    recognised_by: Option<crate::trustlist::RecognisedBy>,
 }
 
 impl PresentReport {
+    /// The trust list and entry whose key the presentation verified under,
+    /// when the key came from trust lists
+    /// ([`PresentationVerifier::with_recognition`]).
+    pub fn recognised_by(&self) -> Option<&crate::trustlist::RecognisedBy> {
+        self.recognised_by.as_ref()
+    }
+
     /// Each step with its outcome: `Ok(true)` passed, `Ok(false)` not run
     /// (or, for `replay`, no seen-nonce set given), `Err` failed.
     pub fn steps(&self) -> Vec<(PresentStep, Result<bool, &PresentError>)> {
@@ -893,6 +910,7 @@ impl SeenNonces {
 /// Verifies scanned presentations.
 pub struct PresentationVerifier {
     keys: HashMap<Uscc, Vec<PublicKey>>,
+    recognition: Option<Arc<crate::trustlist::Recognition>>,
     status: Arc<dyn StatusSource>,
     unknown: UnknownStatus,
     seen: Option<Arc<SeenNonces>>,
@@ -947,6 +965,7 @@ impl PresentationVerifier {
     pub fn new(status: Arc<dyn StatusSource>) -> PresentationVerifier {
         PresentationVerifier {
             keys: HashMap::new(),
+            recognition: None,
             status,
             unknown: UnknownStatus::Deny,
             seen: None,
@@ -997,6 +1016,24 @@ impl PresentationVerifier {
         Ok(self.with_issuer_key(*org, *key))
     }
 
+    /// Recognises issuers from verified, merged trust lists
+    /// ([`Recognition`](crate::trustlist::Recognition)): a presentation
+    /// verifies under a raw key that an issuer entry lists for the license's
+    /// issuer, for the license's type, with the entry valid at the
+    /// verification time; the report names that list and entry. (A
+    /// presentation carries its license's identifier — issuer and type — but
+    /// not the license's region, so the region binding is checked where the
+    /// full document is: [`Presentation::matches`] and the full verifier.)
+    /// Keys given by [`with_issuer_key`](Self::with_issuer_key) or
+    /// [`with_certificate`](Self::with_certificate) are tried first.
+    pub fn with_recognition(
+        mut self,
+        recognition: Arc<crate::trustlist::Recognition>,
+    ) -> PresentationVerifier {
+        self.recognition = Some(recognition);
+        self
+    }
+
     /// What to do when the status source does not know a license.
     pub fn with_unknown_status(mut self, policy: UnknownStatus) -> PresentationVerifier {
         self.unknown = policy;
@@ -1027,6 +1064,7 @@ impl PresentationVerifier {
                     reached: 0,
                     failure: Some(e),
                     skipped_replay: false,
+                    recognised_by: None,
                 },
             }),
         }
@@ -1043,11 +1081,13 @@ impl PresentationVerifier {
     ) -> Result<VerifiedPresentation, PresentRejected> {
         let skipped_replay = self.seen.is_none();
         let mut reached = 1; // decoded
-        let result = self.check(&p, at, &mut reached);
+        let mut recognised_by = None;
+        let result = self.check(&p, at, &mut reached, &mut recognised_by);
         let report = PresentReport {
             reached,
             failure: result.err(),
             skipped_replay,
+            recognised_by,
         };
         if report.passed() {
             Ok(VerifiedPresentation {
@@ -1067,19 +1107,42 @@ impl PresentationVerifier {
         p: &Presentation,
         at: Timestamp,
         reached: &mut usize,
+        recognised_by: &mut Option<crate::trustlist::RecognisedBy>,
     ) -> Result<(), PresentError> {
-        let keys = self
-            .keys
-            .get(&p.issuer)
-            .filter(|k| !k.is_empty())
-            .ok_or(PresentError::UnknownIssuer { issuer: p.issuer })?;
+        let keys: &[PublicKey] = self.keys.get(&p.issuer).map_or(&[], Vec::as_slice);
+        let listed = match &self.recognition {
+            None => Vec::new(),
+            Some(r) => match r.presentation_keys(&p.issuer, p.id.type_code(), at) {
+                Ok(listed) => listed,
+                // Named by hand: the lists need not know the issuer.
+                Err(_) if !keys.is_empty() => Vec::new(),
+                Err(crate::trustlist::NotRecognisedReason::NotListed) => {
+                    return Err(PresentError::UnknownIssuer { issuer: p.issuer });
+                }
+                Err(reason) => {
+                    return Err(PresentError::NotRecognised {
+                        issuer: p.issuer,
+                        reason,
+                    });
+                }
+            },
+        };
+        if keys.is_empty() && listed.is_empty() {
+            return Err(PresentError::UnknownIssuer { issuer: p.issuer });
+        }
         *reached = 2;
         let message = p.signed_message();
-        if !keys
+        let by_hand = keys
             .iter()
-            .any(|k| k.verify(&message, &p.signature).is_ok())
-        {
-            return Err(PresentError::BadSignature { issuer: p.issuer });
+            .any(|k| k.verify(&message, &p.signature).is_ok());
+        if !by_hand {
+            match listed
+                .iter()
+                .find(|(k, _)| k.verify(&message, &p.signature).is_ok())
+            {
+                Some((_, by)) => *recognised_by = Some(by.clone()),
+                None => return Err(PresentError::BadSignature { issuer: p.issuer }),
+            }
         }
         *reached = 3;
         if p.made_at > at {

@@ -748,3 +748,118 @@ fn corpus_lists_decode() {
         .unwrap_err();
     assert!(matches!(e, TrustListError::TooLarge { .. }), "{e:?}");
 }
+
+/// Mobile display (亮证) with trust lists: a presentation verifies under a
+/// presentation key that a list's issuer entry names for the license's type,
+/// and the report names the list and entry.
+#[test]
+fn presentations_are_recognised_through_trust_lists() {
+    use elicense::present::{
+        PresentError, PresentRequest, PresentRole, Presentation, PresentationVerifier,
+    };
+    let system = SigningKey::from_seed(&[0x33; 32]);
+    let zj = zhejiang();
+    // Zhejiang lists org A's presentation key for food licenses, in 杭州.
+    let list = |types: &[LicenseTypeCode], from: &str, to: &str| {
+        let mut e = TrustEntry::new(
+            region("330100"),
+            org_a(),
+            TrustRole::Issuer,
+            ts(from),
+            ts(to),
+        )
+        .unwrap()
+        .with_key(system.public_key());
+        for t in types {
+            e = e.with_license_type(*t);
+        }
+        TrustListBuilder::new(zj.org.clone(), region("330000"), 1, ts(ISSUED), ts(NEXT))
+            .entry(e)
+            .sign(&zj.key, &zj.cert, &[])
+            .unwrap()
+    };
+    let doc = license_a("2025052299", "330102");
+    let types = LicenseTypes::new().with(food_type());
+    let at = ts("2026-03-01T08:01:00Z");
+    let p = Presentation::create(
+        &doc,
+        &types,
+        &PresentRequest {
+            show: &[],
+            made_at: ts("2026-03-01T08:00:00Z"),
+            minutes: 5,
+            nonce: None,
+            role: PresentRole::IssuingSystem,
+        },
+        &system,
+    )
+    .unwrap();
+    let s = p.to_qr_string();
+    let mut st = InMemoryStatus::complete_revocation_list();
+    st.set_license_status(
+        doc.license().id(),
+        LicenseStatus::Valid,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    let st: Arc<dyn StatusSource> = Arc::new(st);
+    let verifier = |lists: &[&TrustList]| {
+        PresentationVerifier::new(st.clone()).with_recognition(Arc::new(merge(lists).unwrap()))
+    };
+    let national = national_list(1);
+
+    // Listed for food licenses: accepted, naming Zhejiang's list, entry 0.
+    let good = list(&[*food_type().code()], FROM, TO);
+    let ok = verifier(&[&national, &good]).verify_str(&s, at).unwrap();
+    let by = ok.report.recognised_by().unwrap();
+    assert_eq!(
+        (by.publisher, by.sequence, by.entry),
+        (*zj.org.code(), 1, 0)
+    );
+
+    // Listed for other types only; outside the entry's window; not listed.
+    let other: LicenseTypeCode = "11100000000013338W010".parse().unwrap();
+    let cases: [(TrustList, &str); 2] = [
+        (list(&[other], FROM, TO), "other_type"),
+        (
+            list(&[*food_type().code()], FROM, "2026-02-15T00:00:00Z"),
+            "outside_validity",
+        ),
+    ];
+    for (l, kind) in cases {
+        let r = verifier(&[&national, &l]).verify_str(&s, at).unwrap_err();
+        match r.error() {
+            Some(PresentError::NotRecognised { issuer, reason }) => {
+                assert_eq!((*issuer, reason.kind()), (bureau(), kind));
+            }
+            other => panic!("{kind}: {other:?}"),
+        }
+        assert_eq!(r.step().name(), "issuer");
+    }
+    let r = verifier(&[&national]).verify_str(&s, at).unwrap_err();
+    assert!(
+        matches!(r.error(), Some(PresentError::UnknownIssuer { .. })),
+        "{r}"
+    );
+
+    // Another key signed it: the listed key does not verify it.
+    let forged = Presentation::create(
+        &doc,
+        &types,
+        &PresentRequest {
+            show: &[],
+            made_at: ts("2026-03-01T08:00:00Z"),
+            minutes: 5,
+            nonce: None,
+            role: PresentRole::IssuingSystem,
+        },
+        &SigningKey::from_seed(&[0x34; 32]),
+    )
+    .unwrap();
+    let r = verifier(&[&national, &good])
+        .verify_str(&forged.to_qr_string(), at)
+        .unwrap_err();
+    assert!(
+        matches!(r.error(), Some(PresentError::BadSignature { .. })),
+        "{r}"
+    );
+}
