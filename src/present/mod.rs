@@ -124,7 +124,7 @@ pub enum PresentError {
         /// The issuer.
         issuer: Uscc,
         /// Why (no entry, other types only, outside the entry's window…).
-        reason: crate::trustlist::NotRecognisedReason,
+        reason: Box<crate::trustlist::NotRecognisedReason>,
     },
     /// The signature does not verify under any recognised key of the issuer.
     #[error("the signature does not verify under the keys of issuer {issuer}")]
@@ -807,7 +807,7 @@ pub struct PresentReport {
     reached: usize,
     failure: Option<PresentError>,
     skipped_replay: bool,
-    recognised_by: Option<crate::trustlist::RecognisedBy>,
+    recognised_by: Option<Box<crate::trustlist::RecognisedBy>>,
 }
 
 impl PresentReport {
@@ -815,7 +815,7 @@ impl PresentReport {
     /// when the key came from trust lists
     /// ([`PresentationVerifier::with_recognition`]).
     pub fn recognised_by(&self) -> Option<&crate::trustlist::RecognisedBy> {
-        self.recognised_by.as_ref()
+        self.recognised_by.as_deref()
     }
 
     /// Each step with its outcome: `Ok(true)` passed, `Ok(false)` not run
@@ -1107,7 +1107,7 @@ impl PresentationVerifier {
         p: &Presentation,
         at: Timestamp,
         reached: &mut usize,
-        recognised_by: &mut Option<crate::trustlist::RecognisedBy>,
+        recognised_by: &mut Option<Box<crate::trustlist::RecognisedBy>>,
     ) -> Result<(), PresentError> {
         let keys: &[PublicKey] = self.keys.get(&p.issuer).map_or(&[], Vec::as_slice);
         let listed = match &self.recognition {
@@ -1122,7 +1122,7 @@ impl PresentationVerifier {
                 Err(reason) => {
                     return Err(PresentError::NotRecognised {
                         issuer: p.issuer,
-                        reason,
+                        reason: Box::new(reason),
                     });
                 }
             },
@@ -1140,7 +1140,7 @@ impl PresentationVerifier {
                 .iter()
                 .find(|(k, _)| k.verify(&message, &p.signature).is_ok())
             {
-                Some((_, by)) => *recognised_by = Some(by.clone()),
+                Some((_, by)) => *recognised_by = Some(Box::new(by.clone())),
                 None => return Err(PresentError::BadSignature { issuer: p.issuer }),
             }
         }
