@@ -966,8 +966,8 @@ impl TrustListVerifier {
         Ok(())
     }
 
-    /// Verifies one list at `at`: signature, operator chain to the anchors,
-    /// operator organisation = publisher, freshness, and sequence against
+    /// Verifies one list at `at`: signature, freshness, operator chain to the
+    /// anchors, operator organisation = publisher, and sequence against
     /// `state` (recorded there when accepted).
     ///
     /// # Errors
@@ -979,10 +979,10 @@ impl TrustListVerifier {
         state: &mut AcceptedSequences,
     ) -> Result<TrustList, TrustListError> {
         let list = TrustList::from_signed_bytes(bytes)?;
+        self.fresh(&list, at)?;
         self.chain(&list, &self.anchors, at)
             .map_err(TrustListError::ChainRejected)?;
         same_publisher(&list)?;
-        self.fresh(&list, at)?;
         state.check(&list)?;
         state.record(&list);
         Ok(list)
