@@ -24,7 +24,7 @@
 //! certificate chains to such an entry's certificates (and not to the
 //! verifier's anchors) is accepted *under* that entry: its publisher must be
 //! the entry's organisation and every one of its entries must lie in the
-//! entry's region. The byte layout is in docs/FORMAT.md §12.
+//! entry's region. The byte layout is in docs/FORMAT.md §11.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -306,7 +306,7 @@ impl TrustEntry {
     }
 }
 
-// The wire form: members named and ordered as docs/FORMAT.md §12 says (the
+// The wire form: members named and ordered as docs/FORMAT.md §11 says (the
 // canonical writer sorts them).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

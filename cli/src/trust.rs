@@ -51,7 +51,7 @@ struct PublishArgs {
     /// Publisher: 行政区划代码 (GB/T 2260)
     #[arg(long)]
     publisher_region: String,
-    /// The entries: a JSON array (see docs/FORMAT.md §12, "Entries file")
+    /// The entries: a JSON array (see docs/FORMAT.md §11, "Entries file")
     #[arg(long, value_name = "FILE")]
     entries: PathBuf,
     /// Sequence number (higher than the last list published)
