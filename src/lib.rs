@@ -12,6 +12,7 @@
 //! | certificates | `cert` | X.509 ([`Certificate`]), chains to [`TrustAnchors`] with a work budget |
 //! | electronic seals (电子印章) | `seal`, `status` | GB/T 38540 [`Seal`]s, [`SealMaker`], [`Sealer`]; revocation via [`StatusSource`] |
 //! | verification | `verify` | [`Verifier`] in the GB/T 38540 order, step-by-step [`Report`], the [`Verified`] proof type |
+//! | cross-region recognition (互通互认) | `trustlist` | signed [`TrustList`]s of recognised issuers, merged into a [`Recognition`] for [`Verifier::with_recognition`] |
 //! | batch verification | `batch` | [`BatchVerifier`]: many licenses on all cores, verdicts identical to single |
 //! | catalog (目录库) | `catalog` | license types ([`LicenseTypes`], built-in templates), directory [`Query`] |
 //! | license store (证照库) | `store` | [`LicenseStore`]: [`MemoryStore`], [`SqliteStore`], `PostgresStore` |

@@ -24,7 +24,7 @@
 //! certificate chains to such an entry's certificates (and not to the
 //! verifier's anchors) is accepted *under* that entry: its publisher must be
 //! the entry's organisation and every one of its entries must lie in the
-//! entry's region. The byte layout is in docs/FORMAT.md §12.
+//! entry's region. The byte layout is in docs/FORMAT.md §11.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -306,7 +306,7 @@ impl TrustEntry {
     }
 }
 
-// The wire form: members named and ordered as docs/FORMAT.md §12 says (the
+// The wire form: members named and ordered as docs/FORMAT.md §11 says (the
 // canonical writer sorts them).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -966,8 +966,8 @@ impl TrustListVerifier {
         Ok(())
     }
 
-    /// Verifies one list at `at`: signature, operator chain to the anchors,
-    /// operator organisation = publisher, freshness, and sequence against
+    /// Verifies one list at `at`: signature, freshness, operator chain to the
+    /// anchors, operator organisation = publisher, and sequence against
     /// `state` (recorded there when accepted).
     ///
     /// # Errors
@@ -979,10 +979,10 @@ impl TrustListVerifier {
         state: &mut AcceptedSequences,
     ) -> Result<TrustList, TrustListError> {
         let list = TrustList::from_signed_bytes(bytes)?;
+        self.fresh(&list, at)?;
         self.chain(&list, &self.anchors, at)
             .map_err(TrustListError::ChainRejected)?;
         same_publisher(&list)?;
-        self.fresh(&list, at)?;
         state.check(&list)?;
         state.record(&list);
         Ok(list)

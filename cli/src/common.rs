@@ -32,6 +32,13 @@ pub(crate) struct TrustArgs {
     /// DANGER: accept certificates and seals whose revocation status is unknown (no revocation file)
     #[arg(long)]
     pub(crate) danger_accept_unknown_revocation: bool,
+    /// 信任列表 trust lists (`elicense trust publish`): their issuers, seal makers and keys are
+    /// trusted, and a license verifies only if a list recognises its issuer for its type and region
+    #[arg(long = "trust-list", value_name = "FILE")]
+    pub(crate) trust_lists: Vec<PathBuf>,
+    /// Roots the trust lists' operators chain to (with --trust-list; checked now, with --revocations)
+    #[arg(long, value_name = "DIR|FILE")]
+    pub(crate) list_anchors: Vec<PathBuf>,
 }
 
 /// Reads a file of at most [`MAX_CONFIG_BYTES`].
@@ -142,7 +149,7 @@ pub(crate) fn key_lines(path: &Path) -> Result<Vec<(Uscc, PublicKey)>> {
     Ok(keys)
 }
 
-fn decode_key(s: &str) -> Option<[u8; 32]> {
+pub(crate) fn decode_key(s: &str) -> Option<[u8; 32]> {
     use base64::Engine;
     if s.len() == 64 {
         let mut out = [0u8; 32];
@@ -269,8 +276,10 @@ pub(crate) fn verifier(
     trust: &TrustArgs,
     status: Option<Arc<dyn StatusSource>>,
 ) -> Result<Verifier> {
-    if trust.anchors.is_empty() && trust.keys.is_none() {
-        bail!("no trust given: name root certificates with --anchors and/or raw keys with --keys");
+    if trust.anchors.is_empty() && trust.keys.is_none() && trust.trust_lists.is_empty() {
+        bail!(
+            "no trust given: name root certificates with --anchors, raw keys with --keys, or trust lists with --trust-list"
+        );
     }
     let types = load_types(trust.types.as_deref())?;
     let mut anchors = TrustAnchors::new();
@@ -292,6 +301,16 @@ pub(crate) fn verifier(
         v = v.with_unknown_status(elicense::danger::accept_unknown_status());
     } else {
         v = v.with_unknown_status(UnknownStatus::Deny);
+    }
+    if !trust.trust_lists.is_empty() {
+        // Lists are judged as they stand now (freshness is about the present).
+        v = v.with_recognition(crate::trust::recognition(
+            &trust.trust_lists,
+            &trust.list_anchors,
+            trust.revocations.as_deref(),
+            trust.danger_accept_unknown_revocation,
+            Timestamp::now(),
+        )?);
     }
     Ok(v)
 }

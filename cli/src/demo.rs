@@ -470,6 +470,8 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
             types: Some(types_dir.clone()),
             revocations: Some(revocations.clone()),
             danger_accept_unknown_revocation: false,
+            trust_lists: vec![],
+            list_anchors: vec![],
         },
         at: Some(at.to_string()),
         threads: None,

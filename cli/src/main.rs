@@ -14,6 +14,7 @@ mod present;
 mod serve;
 mod store;
 mod token;
+mod trust;
 mod verify;
 
 use std::process::ExitCode;
@@ -56,6 +57,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// API access tokens for `serve`: create, list, revoke
     Token(token::TokenArgs),
+    /// 信任列表 trust lists for cross-region recognition (互通互认): publish, verify, merge
+    Trust(trust::TrustCmd),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Token(a) => token::run(a),
+        Command::Trust(a) => trust::run(a),
     };
     match result {
         Ok(code) => code,

@@ -300,7 +300,7 @@ fn corpus_seeds_are_real_snapshots() {
     }
 }
 
-/// The snapshot vector printed in docs/FORMAT.md §11 is recomputed here.
+/// The snapshot vector printed in docs/FORMAT.md §12 is recomputed here.
 #[test]
 fn format_md_snapshot_vector() {
     let (issued_at, next_update) = window();

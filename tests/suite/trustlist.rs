@@ -862,4 +862,83 @@ fn presentations_are_recognised_through_trust_lists() {
         matches!(r.error(), Some(PresentError::BadSignature { .. })),
         "{r}"
     );
+
+/// The trust list of docs/FORMAT.md §11: the national test operator lists one
+/// issuer with a raw key (the key of the §7 seed) for the food type.
+fn vector_list() -> TrustList {
+    let n = national();
+    let key = SigningKey::from_seed(&crate::vectors::vector_seed()).public_key();
+    TrustListBuilder::new(
+        n.org.clone(),
+        region("110000"),
+        7,
+        ts("2026-01-01T00:00:00Z"),
+        ts("2026-01-08T00:00:00Z"),
+    )
+    .entry(
+        entry("330100", org_a(), TrustRole::Issuer)
+            .with_key(key)
+            .with_license_type(*food_type().code()),
+    )
+    .sign(&n.key, &n.cert, &[])
+    .unwrap()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn format_md_trust_list_vectors_match_the_code() {
+    let list = vector_list();
+    let doc: serde_json::Value = serde_json::from_slice(list.as_bytes()).unwrap();
+    let list_bytes = {
+        // The list member's bytes, cut from the document (it is canonical).
+        let text = std::str::from_utf8(list.as_bytes()).unwrap();
+        let start = text.find("\"list\":").unwrap() + "\"list\":".len();
+        let end = text.find(",\"signature\":").unwrap();
+        text[start..end].to_string()
+    };
+    let op = list.operator();
+    let mut message = TRUST_LIST_CONTEXT.to_vec();
+    message.extend_from_slice(&op.fingerprint());
+    message.extend_from_slice(list_bytes.as_bytes());
+    let sig = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(doc["signature"]["value"].as_str().unwrap())
+            .unwrap()
+    };
+    // Raw Ed25519 over the documented message, outside the library's types.
+    let key =
+        ed25519_dalek::VerifyingKey::from_bytes(op.ed25519_key().unwrap().as_bytes()).unwrap();
+    key.verify_strict(
+        &message,
+        &ed25519_dalek::Signature::from_slice(&sig).unwrap(),
+    )
+    .unwrap();
+    let computed = [
+        (
+            "trustlist-operator-public-key",
+            hex(op.ed25519_key().unwrap().as_bytes()),
+        ),
+        ("trustlist-operator-cert-sha256", hex(&op.fingerprint())),
+        ("trustlist-list", list_bytes.clone()),
+        ("trustlist-message-sha256", hex(&Sha256::digest(&message))),
+        ("trustlist-signature", hex(&sig)),
+        ("trustlist-document-sha256", hex(&list.digest())),
+    ];
+    if std::env::var_os("ELICENSE_PRINT_VECTORS").is_some() {
+        for (name, value) in &computed {
+            println!("```text\n# vector: {name}\n{value}\n```\n");
+        }
+    }
+    let documented = crate::vectors::doc_vectors();
+    for (name, value) in &computed {
+        let doc = documented
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("docs/FORMAT.md lacks vector {name}"));
+        assert_eq!(&doc.1, value, "vector {name} in docs/FORMAT.md is stale");
+    }
 }

@@ -10,7 +10,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 /// Fenced blocks of docs/FORMAT.md whose first line is `# vector: NAME`.
-fn doc_vectors() -> Vec<(String, String)> {
+pub fn doc_vectors() -> Vec<(String, String)> {
     let text = include_str!("../../docs/FORMAT.md");
     let mut out = Vec::new();
     let mut lines = text.lines();
