@@ -862,6 +862,7 @@ fn presentations_are_recognised_through_trust_lists() {
         matches!(r.error(), Some(PresentError::BadSignature { .. })),
         "{r}"
     );
+}
 
 /// The trust list of docs/FORMAT.md §11: the national test operator lists one
 /// issuer with a raw key (the key of the §7 seed) for the food type.
