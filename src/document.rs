@@ -830,7 +830,7 @@ fn decode_signature(
 /// certificate's key.
 ///
 /// The key is Ed25519 (a [`Signer`], [`Sealer::new`]) or, with feature `gm`,
-/// SM2 ([`Sealer::sm2`]): the same sealing identity either way.
+/// SM2 (`Sealer::sm2`): the same sealing identity either way.
 pub struct Sealer<S: Signer> {
     seal: Seal,
     cert: Certificate,

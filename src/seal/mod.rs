@@ -841,7 +841,7 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
 /// holding the certificate's key.
 ///
 /// The key is Ed25519 (a [`Signer`], [`SealMaker::new`]) or, with feature
-/// `gm`, SM2 ([`SealMaker::sm2`]).
+/// `gm`, SM2 (`SealMaker::sm2`).
 pub struct SealMaker<S: Signer> {
     cert: Certificate,
     chain: Vec<Certificate>,
