@@ -780,3 +780,27 @@ pub fn snapshot_decode(data: &[u8]) {
         panic!("a fuzzed snapshot verified under an unrelated key");
     }
 }
+
+/// Arbitrary bytes → trust list decoder: never panics; what decodes
+/// re-encodes to exactly the bytes given (one encoding per list), and a list
+/// that verifies its own signature still does not chain to an empty set of
+/// anchors.
+#[expect(clippy::panic, reason = "a fuzz property violation must abort")]
+pub fn trustlist_decode(data: &[u8]) {
+    let Ok((list, sig, _)) = crate::trustlist::decode(data) else {
+        return;
+    };
+    match list.reencode(sig.as_bytes()) {
+        Ok(again) if again == data => {}
+        _ => panic!("a decoded trust list does not re-encode to its bytes"),
+    }
+    let Ok(verified) = crate::trustlist::TrustList::from_signed_bytes(data) else {
+        return;
+    };
+    let at = verified.issued_at();
+    let verifier = crate::trustlist::TrustListVerifier::new(crate::cert::TrustAnchors::new());
+    let mut state = crate::trustlist::AcceptedSequences::new();
+    if verifier.verify(data, at, &mut state).is_ok() {
+        panic!("a trust list verified with no trust anchor");
+    }
+}

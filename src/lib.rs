@@ -136,6 +136,7 @@ mod snapshot;
 mod status;
 mod store;
 mod trust;
+mod trustlist;
 mod verify;
 
 pub use batch::{BatchError, BatchOutcome, BatchSummary, BatchVerifier, verify_signatures};
@@ -198,6 +199,12 @@ pub use store::{
 #[cfg(feature = "postgres")]
 pub use store::{PostgresLedger, PostgresOptions, PostgresStore};
 pub use trust::TrustedKeys;
+pub use trustlist::{
+    AcceptedSequences, MAX_ENTRY_ITEMS, MAX_MERGED_LISTS, MAX_TRUST_LIST_BYTES,
+    MAX_TRUST_LIST_ENTRIES, MergedList, NotRecognisedReason, RecognisedBy, Recognition, StaleLists,
+    TRUST_LIST_CONTEXT, TRUST_LIST_FORMAT, TrustEntry, TrustList, TrustListBuilder, TrustListError,
+    TrustListVerifier, TrustRole,
+};
 pub use verify::{
     Check, Failure, Outcome, Rejected, Report, Step, Verified, Verifier, VerifyCache, VerifyOptions,
 };
@@ -214,6 +221,15 @@ pub mod danger {
     /// [`UnknownStatus::Deny`](crate::UnknownStatus::Deny).
     pub fn accept_unknown_status() -> crate::UnknownStatus {
         crate::UnknownStatus::DangerAccept(Acknowledged(()))
+    }
+
+    /// The policy that accepts a trust list past its next-update.
+    ///
+    /// This weakens verification: a stale list may still recognise an
+    /// organisation its operator has since removed. Prefer fetching the
+    /// current list.
+    pub fn accept_stale_trust_list() -> crate::StaleLists {
+        crate::StaleLists::DangerAccept(Acknowledged(()))
     }
 
     /// Proof that a weakening setting came from this module: it cannot be made

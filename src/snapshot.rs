@@ -18,7 +18,7 @@
 //! probability about n / 2^48 per lookup (3.6 × 10^-11 for n = 10,000),
 //! which denies and never accepts. Decoded, the names are one sorted array:
 //! a lookup hashes the identifier on the stack and binary-searches, with no
-//! allocation. The byte layout is in docs/FORMAT.md §10.
+//! allocation. The byte layout is in docs/FORMAT.md §11.
 
 use std::sync::Arc;
 

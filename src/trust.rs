@@ -39,6 +39,13 @@ impl TrustedKeys {
         self.keys.get(key_bytes)
     }
 
+    /// Adds every key of `self` to `other`.
+    pub(crate) fn extend_into(&self, other: &mut TrustedKeys) {
+        for (key, org) in self.keys.values() {
+            other.insert(*key, *org);
+        }
+    }
+
     /// Number of trusted keys.
     pub fn len(&self) -> usize {
         self.keys.len()

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use elicense::{
-    Certificate, Date, InMemoryStatus, LicenseType, LicenseTypes, PublicKey, SqliteStore,
-    StatusSource, StoreStatus, Timestamp, TrustAnchors, TrustedKeys, UnknownStatus, Uscc, Verifier,
+    Certificate, Date, InMemoryStatus, IssuerCode, LicenseType, LicenseTypes, PublicKey,
+    SnapshotError, SqliteStore, StatusSnapshot, StatusSource, StoreStatus, Timestamp, TrustAnchors,
+    TrustedKeys, UnknownStatus, Uscc, Verifier,
 };
 
 /// Largest trust, type or revocation file read (they are small by nature).
@@ -367,6 +368,35 @@ fn open_pg(url: &str, schema: Option<&str>) -> Result<AnyStore> {
 #[cfg(not(feature = "postgres"))]
 fn open_pg(_url: &str, _schema: Option<&str>) -> Result<AnyStore> {
     bail!("this elicense was built without PostgreSQL support (build with `--features postgres`)")
+}
+
+/// Reads signed status snapshots (证照状态快照) and checks each one's
+/// signature under the status key its issuer is listed with in `keys` (a
+/// file of `USCC KEY` lines). A snapshot no listed key signed for its own
+/// issuer is an error naming the file.
+pub(crate) fn load_snapshots(paths: &[PathBuf], keys: &Path) -> Result<Vec<StatusSnapshot>> {
+    let keys = key_lines(keys)?;
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = read_small(path)?;
+        let found = keys.iter().find_map(|(org, key)| {
+            let s = StatusSnapshot::from_signed_bytes(&bytes, key).ok()?;
+            (*s.issuer() == IssuerCode::Uscc(*org)).then_some(s)
+        });
+        match found {
+            Some(s) => out.push(s),
+            None => {
+                // Say why: malformed, or signed by no key listed for its issuer.
+                let first = keys.first().map(|(_, k)| k);
+                let why = match first.map(|k| StatusSnapshot::from_signed_bytes(&bytes, k)) {
+                    Some(Err(e)) if !matches!(e, SnapshotError::InvalidSignature) => e.to_string(),
+                    _ => "signed by no status key listed for its issuer".to_owned(),
+                };
+                bail!("{}: not a trusted status snapshot: {why}", path.display());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A status source answering license status from the store at `db`

@@ -13,7 +13,7 @@ use elicense::present::{
 };
 use elicense::{
     InMemoryStatus, LicenseId, LicenseStanding, LicenseStore, SignedLicense, SigningKey,
-    StatusSource, TrustAnchors, UnknownStatus, Uscc,
+    SnapshotStatus, StatusSource, TrustAnchors, UnknownStatus, Uscc,
 };
 
 use crate::common::{self, StoreArgs};
@@ -185,7 +185,18 @@ pub(crate) struct ScanArgs {
     /// 证照状态 license status from a store: an SQLite file or a postgres:// URL
     #[arg(long, value_name = "DB|URL")]
     pub(crate) status: Option<String>,
-    /// DANGER: accept a license whose status is unknown (no --status, or the store does not know it)
+    /// 状态快照 signed status snapshots (offline license status, one per issuer); license status then comes from them only
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "status",
+        requires = "snapshot_keys"
+    )]
+    pub(crate) snapshot: Vec<PathBuf>,
+    /// Status keys of issuers for --snapshot: a file of `USCC KEY` lines
+    #[arg(long, value_name = "FILE")]
+    pub(crate) snapshot_keys: Option<PathBuf>,
+    /// DANGER: accept a license whose status is unknown (no --status or --snapshot, the store does not know it, or the snapshot is stale)
     #[arg(long)]
     pub(crate) danger_accept_unknown_status: bool,
     /// The verification time [default: now]
@@ -223,9 +234,13 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
         Some(p) => common::load_revocations(p)?,
         None => InMemoryStatus::new(),
     };
-    let status: Arc<dyn StatusSource> = match &args.status {
-        Some(db) => common::store_status(db, revocations.clone())?,
-        None => Arc::new(revocations.clone()),
+    let status: Arc<dyn StatusSource> = match (&args.status, &args.snapshot_keys) {
+        (Some(db), _) => common::store_status(db, revocations.clone())?,
+        (None, Some(keys)) if !args.snapshot.is_empty() => Arc::new(SnapshotStatus::new(
+            common::load_snapshots(&args.snapshot, keys)?,
+            Arc::new(revocations.clone()),
+        )),
+        _ => Arc::new(revocations.clone()),
     };
     let mut v = PresentationVerifier::new(status).with_unknown_status(
         if args.danger_accept_unknown_status {

@@ -1119,3 +1119,138 @@ fn present_refuses_what_it_cannot_present() {
     );
     assert!(!Path::new(png).exists(), "nothing written");
 }
+
+#[test]
+fn scan_takes_license_status_offline_from_a_signed_snapshot() {
+    use elicense::{IssuerCode, LicenseId};
+    let f = fixture();
+    let id = in_force_of_a(f);
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("code.svg");
+    let svg = svg.to_str().unwrap();
+    let (db, key, keys) = (
+        f.db.to_str().unwrap(),
+        f.p("presentation.key.pem"),
+        f.p("presentation.keys"),
+    );
+    let out = run(&[
+        "present", &id, "--db", db, "--key", &key, "--at", AT, "--out", svg,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout).trim().to_owned();
+
+    // Issuer A's status key signs snapshots of the store's status.
+    let status_key = elicense::SigningKey::from_seed(&[42; 32]);
+    let hex: String = status_key
+        .public_key()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let a: elicense::Uscc = "11330105002500287C".parse().unwrap();
+    let status_keys = dir.path().join("status.keys");
+    std::fs::write(&status_keys, format!("# issuer A\n{a} {hex}\n")).unwrap();
+    let at = Timestamp::parse(AT).unwrap();
+    let day = Timestamp::parse("2026-01-02T00:00:00Z").unwrap();
+    let store = SqliteStore::open(&f.db).unwrap();
+    let current = elicense::StatusSnapshot::from_store(&store, &a, at, day, &status_key).unwrap();
+    let current_path = dir.path().join("a.snapshot");
+    std::fs::write(&current_path, current.as_bytes()).unwrap();
+    let snap = |path: &Path, at: &str| {
+        scan_json(&[
+            &s,
+            "--keys",
+            &keys,
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--snapshot-keys",
+            status_keys.to_str().unwrap(),
+            "--at",
+            at,
+        ])
+    };
+
+    // In force by the snapshot: accepted with no store at hand.
+    let (code, r) = snap(&current_path, AT);
+    assert_eq!(code, 0, "{r}");
+    // A snapshot listing it revoked: refused at license_status.
+    let lid: LicenseId = id.parse().unwrap();
+    let revoked = elicense::StatusSnapshot::build(
+        &IssuerCode::Uscc(a),
+        at,
+        day,
+        [(&lid, elicense::LicenseStatus::Revoked)],
+        &status_key,
+    )
+    .unwrap();
+    let revoked_path = dir.path().join("revoked.snapshot");
+    std::fs::write(&revoked_path, revoked.as_bytes()).unwrap();
+    let (code, r) = snap(&revoked_path, AT);
+    assert_eq!(
+        (code, r["failed_step"].as_str()),
+        (1, Some("license_status")),
+        "{r}"
+    );
+    // Stale (past next-update): status unknown, refused.
+    let stale_at = "2026-01-02T00:00:01Z";
+    let late = run(&[
+        "present", &id, "--db", db, "--key", &key, "--at", stale_at, "--out", svg,
+    ]);
+    assert_eq!(late.status.code(), Some(0), "{}", text(&late.stderr));
+    let late_s = text(&late.stdout).trim().to_owned();
+    let (code, r) = scan_json(&[
+        &late_s,
+        "--keys",
+        &keys,
+        "--snapshot",
+        current_path.to_str().unwrap(),
+        "--snapshot-keys",
+        status_keys.to_str().unwrap(),
+        "--at",
+        stale_at,
+    ]);
+    assert_eq!(
+        (code, r["failed_step"].as_str()),
+        (1, Some("license_status")),
+        "{r}"
+    );
+    // A snapshot signed by a key not listed for its issuer: a usage error.
+    let other_keys = dir.path().join("other.keys");
+    std::fs::write(&other_keys, format!("{a} {}\n", "11".repeat(32))).unwrap();
+    let out = run(&[
+        "scan",
+        &s,
+        "--keys",
+        &keys,
+        "--snapshot",
+        current_path.to_str().unwrap(),
+        "--snapshot-keys",
+        other_keys.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not a trusted status snapshot"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A flipped byte: refused the same way, never used.
+    let mut bad = current.as_bytes().to_vec();
+    bad[20] ^= 1;
+    let bad_path = dir.path().join("bad.snapshot");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let out = run(&[
+        "scan",
+        &s,
+        "--keys",
+        &keys,
+        "--snapshot",
+        bad_path.to_str().unwrap(),
+        "--snapshot-keys",
+        status_keys.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+}

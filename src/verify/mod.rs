@@ -34,6 +34,7 @@ use crate::status::{
     InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource, UnknownStatus,
 };
 use crate::trust::TrustedKeys;
+use crate::trustlist::Recognition;
 
 /// Options of a [`Verifier`]. Every check runs; options only set limits.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +104,7 @@ impl Rejected {
     /// The rejection of a document that does not decode.
     pub(crate) fn from_decode(e: crate::error::DecodeError) -> Rejected {
         Rejected {
-            report: Report::new(Err(decode_failure(e)), true, true),
+            report: Report::new(Err(decode_failure(e)), true, true, true),
         }
     }
 
@@ -155,6 +156,8 @@ pub struct Verifier {
     status: Arc<dyn StatusSource>,
     unknown: UnknownStatus,
     options: VerifyOptions,
+    /// Trust lists: when set, a license's issuer must be recognised.
+    recognition: Option<Arc<Recognition>>,
 }
 
 impl core::fmt::Debug for Verifier {
@@ -182,6 +185,7 @@ impl Verifier {
             status: Arc::new(InMemoryStatus::new()),
             unknown: UnknownStatus::Deny,
             options: VerifyOptions::default(),
+            recognition: None,
         }
     }
 
@@ -230,6 +234,27 @@ impl Verifier {
         self.id = next_id();
         self.unknown = policy;
         self
+    }
+
+    /// Trusts what `recognition` lists — its anchors and raw keys are added to
+    /// those already given (so call this after
+    /// [`with_trust_anchors`](Self::with_trust_anchors) and
+    /// [`with_trusted_keys`](Self::with_trusted_keys), which replace) — and
+    /// from now on accepts a license only if a list entry recognises its
+    /// issuer for its type and region (step [`Step::Recognition`]).
+    pub fn with_recognition(mut self, recognition: Recognition) -> Verifier {
+        self.id = next_id();
+        for c in recognition.anchors().iter() {
+            self.anchors.add(c.clone());
+        }
+        recognition.keys().extend_into(&mut self.keys);
+        self.recognition = Some(Arc::new(recognition));
+        self
+    }
+
+    /// The trust lists, when set.
+    pub fn recognition(&self) -> Option<&Recognition> {
+        self.recognition.as_deref()
     }
 
     /// With other options.
@@ -306,7 +331,12 @@ impl Verifier {
             Some(f) => {
                 let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
                 Err(Rejected {
-                    report: Report::new(Err(f), sealed, self.status.tracks_licenses()),
+                    report: Report::new(
+                        Err(f),
+                        sealed,
+                        self.status.tracks_licenses(),
+                        self.recognition.is_some(),
+                    ),
                 })
             }
         }
@@ -320,8 +350,16 @@ impl Verifier {
     ) -> Result<Verified<SignedLicense>, Rejected> {
         let sealed = doc.signatures().iter().any(|s| s.seal().is_some());
         let result = self.check(doc.view(), at, work);
-        let report = Report::new(result, sealed, self.status.tracks_licenses());
+        let mut report = Report::new(
+            result,
+            sealed,
+            self.status.tracks_licenses(),
+            self.recognition.is_some(),
+        );
         if report.passed() {
+            if let Some(r) = &self.recognition {
+                report.set_recognised_by(r.recognise(doc.view(), at).ok());
+            }
             Ok(Verified {
                 value: doc,
                 report,
@@ -475,6 +513,19 @@ impl Verifier {
         self.organisation(doc)
             .map_err(|f| (Step::Organisation, f))?;
 
+        // Recognition by a trust list.
+        if let Some(r) = &self.recognition {
+            r.recognise(doc, at).map_err(|reason| {
+                (
+                    Step::Recognition,
+                    Failure::NotRecognised {
+                        issuer: *license.issuer().code(),
+                        reason,
+                    },
+                )
+            })?;
+        }
+
         // The license's status at the verification time.
         if self.status.tracks_licenses() {
             let id = license.id();
@@ -499,6 +550,7 @@ impl Verifier {
                 }
             }
         }
+
         Ok(())
     }
 

@@ -46,6 +46,11 @@ pub enum Step {
     /// signer certificate belongs to its seal's holder, the printed sealing
     /// information matches (主体一致).
     Organisation,
+    /// A trust list recognises the issuer, with the key or certificate it
+    /// signed with, for the license's type and region at the verification
+    /// time (跨域互认). Not applicable without trust lists
+    /// ([`Verifier::with_recognition`](crate::Verifier::with_recognition)).
+    Recognition,
     /// The license is in force (有效) at the verification time according to
     /// the status source — not suspended, revoked, cancelled, superseded, …
     /// (证照状态). Not applicable when the source keeps no license status.
@@ -67,6 +72,7 @@ impl Step {
         Step::Schema,
         Step::Validity,
         Step::Organisation,
+        Step::Recognition,
         Step::LicenseStatus,
     ];
 
@@ -86,6 +92,7 @@ impl Step {
             Step::Validity => "license_validity",
             Step::Organisation => "organisation",
             Step::LicenseStatus => "license_status",
+            Step::Recognition => "recognition",
         }
     }
 
@@ -343,6 +350,14 @@ pub enum Failure {
         /// The license.
         id: LicenseId,
     },
+    /// No trust list recognises the issuer for this license.
+    #[error("issuer {issuer} is not recognised: {reason}")]
+    NotRecognised {
+        /// The license's issuer.
+        issuer: Uscc,
+        /// Why.
+        reason: crate::trustlist::NotRecognisedReason,
+    },
 }
 
 impl Failure {
@@ -381,6 +396,7 @@ impl Failure {
             Failure::Expired { .. } => "expired",
             Failure::LicenseNotInForce { .. } => "license_not_in_force",
             Failure::LicenseStatusUnknown { .. } => "license_status_unknown",
+            Failure::NotRecognised { .. } => "not_recognised",
         }
     }
 }
@@ -424,12 +440,18 @@ impl Check {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     checks: Vec<Check>,
+    recognised_by: Option<crate::trustlist::RecognisedBy>,
 }
 
 impl Report {
     /// A report where `failed_at` (if any) failed with `failure`, earlier steps
     /// passed and later ones did not run.
-    pub(crate) fn new(result: Result<(), (Step, Failure)>, sealed: bool, tracked: bool) -> Report {
+    pub(crate) fn new(
+        result: Result<(), (Step, Failure)>,
+        sealed: bool,
+        tracked: bool,
+        recognising: bool,
+    ) -> Report {
         let mut failure = result.err();
         let mut failed = false;
         let checks = Step::ALL
@@ -439,6 +461,7 @@ impl Report {
                     Outcome::NotRun
                 } else if (!sealed && step.is_seal_step())
                     || (!tracked && step == Step::LicenseStatus)
+                    || (!recognising && step == Step::Recognition)
                 {
                     Outcome::NotApplicable
                 } else {
@@ -453,7 +476,10 @@ impl Report {
                 Check { step, outcome }
             })
             .collect();
-        Report { checks }
+        Report {
+            checks,
+            recognised_by: None,
+        }
     }
 
     /// A report over the steps `applies` keeps (others not applicable).
@@ -483,7 +509,20 @@ impl Report {
                 Check { step, outcome }
             })
             .collect();
-        Report { checks }
+        Report {
+            checks,
+            recognised_by: None,
+        }
+    }
+
+    /// The trust list and entry that recognised the issuer (a passed report
+    /// of a verifier with trust lists).
+    pub fn recognised_by(&self) -> Option<&crate::trustlist::RecognisedBy> {
+        self.recognised_by.as_ref()
+    }
+
+    pub(crate) fn set_recognised_by(&mut self, by: Option<crate::trustlist::RecognisedBy>) {
+        self.recognised_by = by;
     }
 
     /// Every step with its outcome.
@@ -514,11 +553,18 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.checks {
             match &c.outcome {
+                Outcome::Passed if c.step == Step::Recognition => match &self.recognised_by {
+                    Some(by) => writeln!(f, "  [pass] {} ({by})", c.step)?,
+                    None => writeln!(f, "  [pass] {}", c.step)?,
+                },
                 Outcome::Passed => writeln!(f, "  [pass] {}", c.step)?,
                 Outcome::Failed(why) => writeln!(f, "  [FAIL] {}: {why}", c.step)?,
                 Outcome::NotRun => writeln!(f, "  [ -- ] {} (not run)", c.step)?,
                 Outcome::NotApplicable if c.step == Step::LicenseStatus => {
                     writeln!(f, "  [ na ] {} (no license status source)", c.step)?;
+                }
+                Outcome::NotApplicable if c.step == Step::Recognition => {
+                    writeln!(f, "  [ na ] {} (no trust list)", c.step)?;
                 }
                 Outcome::NotApplicable => writeln!(f, "  [ na ] {} (no seal)", c.step)?,
             }

@@ -109,3 +109,8 @@ fn ses_signature_decode_corpus() {
 fn snapshot_decode_corpus() {
     replay("snapshot_decode", elicense::fuzzing::snapshot_decode);
 }
+
+#[test]
+fn trustlist_decode_corpus() {
+    replay("trustlist_decode", elicense::fuzzing::trustlist_decode);
+}

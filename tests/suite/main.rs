@@ -24,6 +24,7 @@ mod seal;
 mod snapshot;
 mod store;
 mod tamper;
+mod trustlist;
 mod vectors;
 mod verify;
 mod wycheproof;

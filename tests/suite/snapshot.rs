@@ -299,3 +299,45 @@ fn corpus_seeds_are_real_snapshots() {
         assert_eq!(stored, s.as_bytes(), "{name}");
     }
 }
+
+/// The snapshot vector printed in docs/FORMAT.md §11 is recomputed here.
+#[test]
+fn format_md_snapshot_vector() {
+    let (issued_at, next_update) = window();
+    let revoked = nth_license(1).id().clone();
+    let suspended = nth_license(2).id().clone();
+    let s = StatusSnapshot::build(
+        &issuer_code(),
+        issued_at,
+        next_update,
+        [
+            (&revoked, LicenseStatus::Revoked),
+            (&suspended, LicenseStatus::Suspended),
+        ],
+        &snapshot_key(),
+    )
+    .unwrap();
+    let hex: String = s.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let md = include_str!("../../docs/FORMAT.md");
+    let tag = "# vector: snapshot-hex\n";
+    let start = md.find(tag).expect("snapshot-hex vector missing") + tag.len();
+    let printed = md[start..].lines().next().unwrap();
+    if std::env::var_os("ELICENSE_PRINT_VECTORS").is_some() {
+        println!("snapshot-hex {hex}\nrevoked {revoked}\nsuspended {suspended}");
+    }
+    assert_eq!(printed, hex);
+    let key = snapshot_key().public_key();
+    let back = StatusSnapshot::from_signed_bytes(&hex_bytes(printed), &key).unwrap();
+    assert_eq!(back.not_in_force_count(), 2);
+    assert_eq!(
+        back.standing(&revoked, issued_at),
+        s.standing(&revoked, issued_at)
+    );
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
