@@ -107,14 +107,35 @@ pub(crate) fn b64_fixed<const N: usize>(
 pub enum Algorithm {
     /// Ed25519 (RFC 8032) under this crate's signature rule.
     Ed25519,
+    /// SM2 with SM3 (GB/T 32918.2, GB/T 35276) for the standard user id
+    /// `1234567812345678`, by a certificate with an SM2 key. Read always;
+    /// verified and made with feature `gm` (without it, a verifier refuses
+    /// it with [`Failure::UnsupportedAlgorithm`](crate::Failure::UnsupportedAlgorithm)).
+    Sm2Sm3,
 }
 
 impl Algorithm {
-    /// Wire name.
+    /// Wire name: `"Ed25519"` or `"SM2-SM3"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Algorithm::Ed25519 => "Ed25519",
+            Algorithm::Sm2Sm3 => "SM2-SM3",
         }
+    }
+
+    /// The algorithm of a wire name.
+    pub(crate) fn from_wire(name: &[u8]) -> Option<Algorithm> {
+        match name {
+            b"Ed25519" => Some(Algorithm::Ed25519),
+            b"SM2-SM3" => Some(Algorithm::Sm2Sm3),
+            _ => None,
+        }
+    }
+}
+
+impl core::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -220,15 +241,11 @@ impl ToBeSigned {
         let mut o = p.object()?;
         // Hex, base64 and the algorithm's name are read as bytes, their UTF-8
         // unchecked: only ASCII is accepted (see `Parser::str_bytes`).
-        let algorithm = match o.field("alg")?.str_bytes()?.as_ref() {
-            b"Ed25519" => Algorithm::Ed25519,
-            _ => {
-                return Err(DecodeError::Invalid {
-                    field: "signatures.tbs.alg",
-                    reason: "unsupported signature algorithm (only \"Ed25519\")",
-                });
-            }
-        };
+        let algorithm =
+            Algorithm::from_wire(&o.field("alg")?.str_bytes()?).ok_or(DecodeError::Invalid {
+                field: "signatures.tbs.alg",
+                reason: "unknown signature algorithm (\"Ed25519\" or \"SM2-SM3\")",
+            })?;
         let data_hash = unhex32(
             "signatures.tbs.dataHash",
             &o.field("dataHash")?.str_bytes()?,
@@ -296,7 +313,8 @@ impl LicenseSignature {
     pub fn signer(&self) -> &SignerRef {
         &self.signer
     }
-    /// The Ed25519 signature value.
+    /// The signature value: 64 bytes, Ed25519's `R ‖ S`, or for
+    /// [`Algorithm::Sm2Sm3`] SM2's `r ‖ s` (big-endian), held in the same type.
     pub fn signature(&self) -> &Signature {
         &self.signature
     }
@@ -384,7 +402,13 @@ impl SignedLicense {
         signed_at: Timestamp,
     ) -> Result<SignedLicense, SignError> {
         let license_bytes = license.to_canonical_bytes();
-        let entry = make_signature(&license_bytes, signer, None, None, signed_at)?;
+        let entry = make_signature(
+            &license_bytes,
+            Signing::Ed25519(signer),
+            None,
+            None,
+            signed_at,
+        )?;
         assemble(&license_bytes, &[entry])
     }
 
@@ -398,7 +422,7 @@ impl SignedLicense {
         let license_bytes = license.to_canonical_bytes();
         let entry = make_signature(
             &license_bytes,
-            &sealer.signer,
+            sealer.signing(),
             Some((&sealer.seal, &sealer.cert, &sealer.chain)),
             sealer.property.as_deref(),
             signed_at,
@@ -412,7 +436,13 @@ impl SignedLicense {
         signer: &dyn Signer,
         signed_at: Timestamp,
     ) -> Result<SignedLicense, SignError> {
-        let entry = make_signature(self.license_bytes(), signer, None, None, signed_at)?;
+        let entry = make_signature(
+            self.license_bytes(),
+            Signing::Ed25519(signer),
+            None,
+            None,
+            signed_at,
+        )?;
         self.with_entry(entry)
     }
 
@@ -424,7 +454,7 @@ impl SignedLicense {
     ) -> Result<SignedLicense, SignError> {
         let entry = make_signature(
             self.license_bytes(),
-            &sealer.signer,
+            sealer.signing(),
             Some((&sealer.seal, &sealer.cert, &sealer.chain)),
             sealer.property.as_deref(),
             signed_at,
@@ -442,7 +472,7 @@ impl SignedLicense {
     ) -> Result<SignedLicense, SignError> {
         let entry = make_signature(
             self.license_bytes(),
-            &sealer.signer,
+            sealer.signing(),
             Some((&sealer.seal, &sealer.cert, &sealer.chain)),
             Some(property),
             signed_at,
@@ -798,12 +828,29 @@ fn decode_signature(
 /// A sealing identity (签章者): an organisation's seal, the signing
 /// certificate listed in it, intermediates, and a signer holding the
 /// certificate's key.
+///
+/// The key is Ed25519 (a [`Signer`], [`Sealer::new`]) or, with feature `gm`,
+/// SM2 (`Sealer::sm2`): the same sealing identity either way.
 pub struct Sealer<S: Signer> {
     seal: Seal,
     cert: Certificate,
     chain: Vec<Certificate>,
-    signer: S,
+    signer: SealerKey<S>,
     property: Option<String>,
+}
+
+/// The key a [`Sealer`] signs with.
+enum SealerKey<S> {
+    Ed25519(S),
+    #[cfg(feature = "gm")]
+    Sm2(Box<crate::gm::Sm2SigningKey>),
+}
+
+/// How one signature is made.
+enum Signing<'a> {
+    Ed25519(&'a dyn Signer),
+    #[cfg(feature = "gm")]
+    Sm2(&'a crate::gm::Sm2SigningKey),
 }
 
 impl<S: Signer> core::fmt::Debug for Sealer<S> {
@@ -843,9 +890,26 @@ impl<S: Signer> Sealer<S> {
             seal,
             cert,
             chain,
-            signer,
+            signer: SealerKey::Ed25519(signer),
             property: None,
         })
+    }
+
+    fn signing(&self) -> Signing<'_> {
+        match &self.signer {
+            SealerKey::Ed25519(s) => Signing::Ed25519(s),
+            #[cfg(feature = "gm")]
+            SealerKey::Sm2(k) => Signing::Sm2(k),
+        }
+    }
+
+    /// The algorithm of this sealer's signatures.
+    pub fn algorithm(&self) -> Algorithm {
+        match &self.signer {
+            SealerKey::Ed25519(_) => Algorithm::Ed25519,
+            #[cfg(feature = "gm")]
+            SealerKey::Sm2(_) => Algorithm::Sm2Sm3,
+        }
     }
 
     /// With property info (签章属性信息) written into every signature, e.g. the
@@ -877,7 +941,11 @@ impl<S: Signer> Sealer<S> {
             seal: self.seal,
             cert: self.cert,
             chain: self.chain,
-            signer: Box::new(self.signer),
+            signer: match self.signer {
+                SealerKey::Ed25519(s) => SealerKey::Ed25519(Box::new(s) as Box<dyn Signer>),
+                #[cfg(feature = "gm")]
+                SealerKey::Sm2(k) => SealerKey::Sm2(k),
+            },
             property: self.property,
         }
     }
@@ -885,6 +953,35 @@ impl<S: Signer> Sealer<S> {
     /// The signing certificate.
     pub fn certificate(&self) -> &Certificate {
         &self.cert
+    }
+}
+
+#[cfg(feature = "gm")]
+impl Sealer<Box<dyn Signer>> {
+    /// An SM2 sealing identity (feature `gm`): its seal, the signing
+    /// certificate (with an SM2 key, listed in the seal) and intermediates,
+    /// and the certificate's SM2 key. Its seal signatures are
+    /// [`Algorithm::Sm2Sm3`]; it is the form the resource library keeps.
+    pub fn sm2(
+        seal: Seal,
+        cert: Certificate,
+        chain: Vec<Certificate>,
+        key: crate::gm::Sm2SigningKey,
+    ) -> Result<Sealer<Box<dyn Signer>>, SealError> {
+        crate::gm::license::check_sealer_key(&cert, &key)?;
+        if !seal.certs().iter().any(|c| c.matches(&cert)) {
+            return Err(SealError::Invalid {
+                field: "cert",
+                reason: "the signing certificate is not in the seal's certificate list",
+            });
+        }
+        Ok(Sealer {
+            seal,
+            cert,
+            chain,
+            signer: SealerKey::Sm2(Box::new(key)),
+            property: None,
+        })
     }
 }
 
@@ -909,21 +1006,30 @@ impl<'a> From<&'a LicenseSignature> for Entry<'a> {
 
 fn make_signature<'a>(
     license_bytes: &[u8],
-    signer: &dyn Signer,
+    signing: Signing<'_>,
     identity: Option<(&Seal, &Certificate, &[Certificate])>,
     property: Option<&str>,
     signed_at: Timestamp,
 ) -> Result<Entry<'a>, SignError> {
-    let public: PublicKey = signer.public_key();
-    let signer_ref = match identity {
-        Some((_, cert, chain)) => SignerRef::Certificate {
+    let (algorithm, raw_key) = match &signing {
+        Signing::Ed25519(signer) => (Algorithm::Ed25519, Some(*signer.public_key().as_bytes())),
+        #[cfg(feature = "gm")]
+        Signing::Sm2(_) => (Algorithm::Sm2Sm3, None),
+    };
+    let signer_ref = match (identity, raw_key) {
+        (Some((_, cert, chain)), _) => SignerRef::Certificate {
             cert: cert.clone(),
             chain: chain.to_vec(),
         },
-        None => SignerRef::Key(*public.as_bytes()),
+        (None, Some(key)) => SignerRef::Key(key),
+        (None, None) => {
+            return Err(SignError::Document {
+                reason: "an SM2-SM3 signature is made by a certificate".into(),
+            });
+        }
     };
     let tbs = ToBeSigned {
-        algorithm: Algorithm::Ed25519,
+        algorithm,
         data_hash: sha2::Sha256::digest(license_bytes).into(),
         property: property.map(str::to_owned),
         seal: identity.map(|(seal, _, _)| seal.digest()),
@@ -933,10 +1039,18 @@ fn make_signature<'a>(
     let mut tbs_bytes = Vec::with_capacity(256);
     tbs.encode(&mut Writer::new(&mut tbs_bytes));
     let message = [SIGNATURE_CONTEXT, &tbs_bytes].concat();
-    let signature = signer.sign(&message)?;
-    public
-        .verify(&message, &signature)
-        .map_err(|_| SignError::FaultySignature)?;
+    let signature = match signing {
+        Signing::Ed25519(signer) => {
+            let public: PublicKey = signer.public_key();
+            let signature = signer.sign(&message)?;
+            public
+                .verify(&message, &signature)
+                .map_err(|_| SignError::FaultySignature)?;
+            signature
+        }
+        #[cfg(feature = "gm")]
+        Signing::Sm2(key) => crate::gm::license::sign(key, &message)?,
+    };
     Ok(Entry {
         seal: identity.map(|(seal, _, _)| std::borrow::Cow::Owned(seal.clone())),
         signer: std::borrow::Cow::Owned(signer_ref),

@@ -37,7 +37,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `postgres` | no | the PostgreSQL license-store backend |
-//! | `gm` | no | real GB/T 38540 seals: SM2/SM3, the standard's DER `SES_Seal` / `SES_Signature` (v4, v5), SM2 certificates in chains |
+//! | `gm` | no | real GB/T 38540 seals: SM2/SM3, the standard's DER `SES_Seal` / `SES_Signature` (v4, v5), SM2 certificates in chains; SM2 seals and seal signatures in the crate's own form (`"SM2-SM3"`: `SealMaker::sm2`, `Sealer::sm2`), verified single and batch |
 //!
 //! For speed, build with curve25519-dalek's AVX-512 IFMA backend (detected at
 //! run time, safe on any x86-64): put this in your project's `.cargo/config.toml`:

@@ -36,7 +36,7 @@ pub use sig::verify_signatures;
 use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
 use crate::document::{
-    DecodeCache, Decoded, DocView, LicenseSignature, SIGNATURE_CONTEXT, SignerRef,
+    Algorithm, DecodeCache, Decoded, DocView, LicenseSignature, SIGNATURE_CONTEXT, SignerRef,
 };
 use crate::ids::{HolderCode, LicenseId};
 use crate::seal::Seal;
@@ -446,6 +446,11 @@ struct Signatures {
 impl Signatures {
     fn add(&mut self, signatures: &[LicenseSignature]) {
         for s in signatures {
+            // Other algorithms (SM2) are verified one by one in the checks.
+            if s.tbs().algorithm() != Algorithm::Ed25519 {
+                self.slots.push(None);
+                continue;
+            }
             let item = self
                 .key_index(s.signer())
                 .and_then(|k| {

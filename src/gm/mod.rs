@@ -11,6 +11,7 @@
 pub(crate) mod der;
 mod error;
 mod issue;
+pub(crate) mod license;
 mod ses;
 mod sm;
 

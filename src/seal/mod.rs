@@ -18,7 +18,7 @@ use sha2::Digest;
 use crate::canonical::{Parser, Writer};
 use crate::cert::Certificate;
 use crate::date::Timestamp;
-use crate::document::{BASE64, MAX_DEPTH, b64_fixed};
+use crate::document::{Algorithm, BASE64, MAX_DEPTH, b64_fixed};
 use crate::error::DecodeError;
 use crate::ids::Uscc;
 use crate::model::{Organisation, hex, unhex32};
@@ -339,6 +339,7 @@ pub struct Seal(std::sync::Arc<SealInner>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SealInner {
+    algorithm: Algorithm,
     spec: SealSpecData,
     maker: Certificate,
     maker_chain: Vec<Certificate>,
@@ -467,7 +468,12 @@ impl Seal {
     pub fn binds_maker(&self) -> bool {
         self.0.spec.maker_digest == self.0.maker.fingerprint()
     }
-    /// The maker's signature.
+    /// The algorithm of the maker's signature.
+    pub fn algorithm(&self) -> Algorithm {
+        self.0.algorithm
+    }
+    /// The maker's signature (64 bytes: Ed25519's `R ‖ S`, or SM2's `r ‖ s`
+    /// for [`Algorithm::Sm2Sm3`]).
     pub fn signature(&self) -> &Signature {
         &self.0.signature
     }
@@ -507,12 +513,11 @@ impl Seal {
         start: usize,
     ) -> Result<Seal, DecodeError> {
         let mut o = p.object()?;
-        if o.field("alg")?.str()? != "Ed25519" {
-            return Err(DecodeError::Invalid {
+        let algorithm =
+            Algorithm::from_wire(&o.field("alg")?.str_bytes()?).ok_or(DecodeError::Invalid {
                 field: "seal.alg",
-                reason: "unsupported signature algorithm (only \"Ed25519\")",
-            });
-        }
+                reason: "unknown signature algorithm (\"Ed25519\" or \"SM2-SM3\")",
+            })?;
         let ip = o.field("info")?;
         let info_start = ip.offset();
         let spec = decode_info(ip)?;
@@ -527,6 +532,7 @@ impl Seal {
         let bytes = doc.get(start..end).unwrap_or_default().to_vec();
         let digest = sha2::Sha256::digest(&bytes).into();
         Ok(Seal(std::sync::Arc::new(SealInner {
+            algorithm,
             spec,
             maker,
             maker_chain,
@@ -833,10 +839,44 @@ fn decode_info(p: &mut Parser<'_>) -> Result<SealSpecData, DecodeError> {
 
 /// A seal maker (制章机构): its certificate (with intermediates) and a signer
 /// holding the certificate's key.
+///
+/// The key is Ed25519 (a [`Signer`], [`SealMaker::new`]) or, with feature
+/// `gm`, SM2 (`SealMaker::sm2`).
 pub struct SealMaker<S: Signer> {
     cert: Certificate,
     chain: Vec<Certificate>,
-    signer: S,
+    signer: MakerKey<S>,
+}
+
+enum MakerKey<S> {
+    Ed25519(S),
+    #[cfg(feature = "gm")]
+    Sm2(Box<crate::gm::Sm2SigningKey>),
+}
+
+#[cfg(feature = "gm")]
+impl SealMaker<Box<dyn Signer>> {
+    /// An SM2 seal maker (feature `gm`): its certificate (with an SM2 key),
+    /// intermediates, and the certificate's SM2 key. Its seals are signed
+    /// [`Algorithm::Sm2Sm3`].
+    pub fn sm2(
+        cert: Certificate,
+        chain: Vec<Certificate>,
+        key: crate::gm::Sm2SigningKey,
+    ) -> Result<Self, SealError> {
+        crate::gm::license::check_sealer_key(&cert, &key)?;
+        if chain.len() > limits::CHAIN {
+            return Err(SealError::Invalid {
+                field: "maker.chain",
+                reason: "at most 4 intermediate certificates",
+            });
+        }
+        Ok(SealMaker {
+            cert,
+            chain,
+            signer: MakerKey::Sm2(Box::new(key)),
+        })
+    }
 }
 
 impl<S: Signer> core::fmt::Debug for SealMaker<S> {
@@ -865,7 +905,7 @@ impl<S: Signer> SealMaker<S> {
         Ok(SealMaker {
             cert,
             chain,
-            signer,
+            signer: MakerKey::Ed25519(signer),
         })
     }
 
@@ -890,16 +930,23 @@ impl<S: Signer> SealMaker<S> {
         let mut info = Vec::with_capacity(2048);
         encode_info(&mut Writer::new(&mut info), &data);
         let message = [SEAL_CONTEXT, &info].concat();
-        let signature = self.signer.sign(&message)?;
-        self.signer
-            .public_key()
-            .verify(&message, &signature)
-            .map_err(|_| SignError::FaultySignature)?;
+        let (algorithm, signature) = match &self.signer {
+            MakerKey::Ed25519(signer) => {
+                let signature = signer.sign(&message)?;
+                signer
+                    .public_key()
+                    .verify(&message, &signature)
+                    .map_err(|_| SignError::FaultySignature)?;
+                (Algorithm::Ed25519, signature)
+            }
+            #[cfg(feature = "gm")]
+            MakerKey::Sm2(key) => (Algorithm::Sm2Sm3, crate::gm::license::sign(key, &message)?),
+        };
         let mut out = Vec::with_capacity(info.len() + 1024);
         {
             let mut w = Writer::new(&mut out);
             w.begin_object();
-            w.field_str("alg", "Ed25519");
+            w.field_str("alg", algorithm.as_str());
             w.key("info");
             w.raw(&info);
             w.key("maker");

@@ -10,7 +10,7 @@ use super::{ChainFn, Verifier, Work};
 use crate::cert::{Certificate, ChainError};
 use crate::date::Timestamp;
 use crate::document::{DecodeCache, LicenseSignature, SIGNATURE_CONTEXT};
-use crate::seal::{SEAL_CONTEXT, Seal};
+use crate::seal::Seal;
 use crate::sign::{PublicKey, ed25519};
 use crate::status::RevocationStatus;
 
@@ -139,9 +139,7 @@ impl VerifyCache {
             return *ok;
         }
         self.misses += 1;
-        let ok = seal.maker().ed25519_key().is_ok_and(|key| {
-            ed25519::verify(key, &[SEAL_CONTEXT, seal.info_bytes()], seal.signature()).is_ok()
-        });
+        let ok = super::alg::seal_signature_valid(seal);
         self.seals.insert(digest, ok);
         ok
     }

@@ -5,6 +5,7 @@
 //! time, and what the verifier was given (trust anchors, trusted keys, license
 //! types, a status source): it never reads the clock, the disk or the network.
 
+mod alg;
 mod cache;
 mod report;
 #[cfg(feature = "gm")]
@@ -27,7 +28,7 @@ use crate::document::{
     DecodeLimits, DocView, LicenseSignature, SIGNATURE_CONTEXT, SignedLicense, SignerRef,
 };
 use crate::ids::Uscc;
-use crate::seal::{SEAL_CONTEXT, Seal};
+use crate::seal::Seal;
 use crate::sign::{PublicKey, ed25519};
 use crate::status::{
     InMemoryStatus, LicenseStanding, RevocationStatus, StatusSource, UnknownStatus,
@@ -399,6 +400,10 @@ impl Verifier {
                     at,
                 }));
             }
+            if tbs.algorithm() != crate::document::Algorithm::Ed25519 {
+                alg::check_signature(index, s).map_err(fail)?;
+                continue;
+            }
             let key = signer_key(s.signer())
                 .map_err(|reason| fail(Failure::SignerKey { index, reason }))?;
             if !work.signature_ok(index, s, &key) {
@@ -422,12 +427,7 @@ impl Verifier {
                 if !seal.binds_maker() {
                     return Err(fail(Failure::SealMakerNotBound { index }));
                 }
-                if let Err(e) = seal.maker().ed25519_key() {
-                    return Err(fail(Failure::SealMakerKey {
-                        index,
-                        reason: e.to_string(),
-                    }));
-                }
+                alg::seal_maker_key(index, seal).map_err(fail)?;
                 if !work.seal_signature_ok(seal) {
                     return Err(fail(Failure::InvalidSealSignature { index }));
                 }
@@ -738,9 +738,7 @@ impl Work for Fresh {
     }
 
     fn seal_signature_ok(&mut self, seal: &Seal) -> bool {
-        seal.maker().ed25519_key().is_ok_and(|key| {
-            ed25519::verify(key, &[SEAL_CONTEXT, seal.info_bytes()], seal.signature()).is_ok()
-        })
+        alg::seal_signature_valid(seal)
     }
 
     fn chain(

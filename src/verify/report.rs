@@ -157,7 +157,19 @@ pub enum Failure {
         /// The verification time.
         at: Timestamp,
     },
-    /// The Ed25519 signature is invalid (deliberately no detail).
+    /// A signature or seal is in an algorithm this build does not verify
+    /// (`SM2-SM3` without feature `gm`): at the signature-value step for a
+    /// signature, the seal-maker-signature step for a seal.
+    #[error(
+        "signature {index}: unsupported signature algorithm {algorithm} (built without feature gm)"
+    )]
+    UnsupportedAlgorithm {
+        /// Which signature.
+        index: usize,
+        /// The algorithm named.
+        algorithm: crate::document::Algorithm,
+    },
+    /// The signature is invalid (deliberately no detail).
     #[error("signature {index}: invalid signature")]
     InvalidSignature {
         /// Which signature.
@@ -361,6 +373,7 @@ impl Failure {
             Failure::SignerKey { .. } => "signer_key",
             Failure::SignedAfterVerificationTime { .. } => "signed_after_verification_time",
             Failure::InvalidSignature { .. } => "invalid_signature",
+            Failure::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
             Failure::SignerNotInSeal { .. } => "signer_not_in_seal",
             Failure::SealMakerNotBound { .. } => "seal_maker_not_bound",
             Failure::SealMakerKey { .. } => "seal_maker_key",

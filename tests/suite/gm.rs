@@ -656,3 +656,78 @@ pub mod issue {
         }
     }
 }
+
+/// Known answers from the standards, through the public API: SM3 (GB/T
+/// 32905-2016 Appendix A, examples 1 and 2: "abc" and the 512-bit message)
+/// and the SM2 signature of GB/T 32918.5-2017 Appendix A / GM/T 0003.5
+/// (recommended curve, user id 1234567812345678, message "message digest"):
+/// the published (r, s) verifies under the published public key.
+pub mod known_answers {
+    use elicense::{SM2_DEFAULT_USER_ID, Sm2PublicKey, Sm2Signature, Sm2SigningKey, sm3};
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn sm3_examples() {
+        assert_eq!(
+            sm3(b"abc").to_vec(),
+            unhex("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+        );
+        let m512 = b"abcd".repeat(16);
+        assert_eq!(m512.len() * 8, 512);
+        assert_eq!(
+            sm3(&m512).to_vec(),
+            unhex("debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732")
+        );
+    }
+
+    #[test]
+    fn sm2_published_signature() {
+        let public = unhex(concat!(
+            "04",
+            "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020",
+            "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13"
+        ));
+        let rs: [u8; 64] = unhex(concat!(
+            "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3",
+            "B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA"
+        ))
+        .try_into()
+        .unwrap();
+        let key = Sm2PublicKey::from_sec1(&public).unwrap();
+        assert_eq!(key.user_id(), SM2_DEFAULT_USER_ID);
+        assert_eq!(
+            key.z_value().to_vec(),
+            unhex("B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3")
+        );
+        let sig = Sm2Signature::from_bytes(&rs);
+        key.verify(b"message digest", &sig).unwrap();
+        // The DER form (GB/T 35276) reads back to the same value.
+        assert_eq!(Sm2Signature::from_der(&sig.to_der()).unwrap(), sig);
+        // Another message, another user id, another bit: refused.
+        assert!(key.verify(b"message digesT", &sig).is_err());
+        assert!(
+            key.with_user_id("ALICE123@YAHOO.COM")
+                .unwrap()
+                .verify(b"message digest", &sig)
+                .is_err()
+        );
+        let mut bad = rs;
+        bad[0] ^= 0x80;
+        assert!(
+            key.verify(b"message digest", &Sm2Signature::from_bytes(&bad))
+                .is_err()
+        );
+        // The published private key gives the published public key.
+        let d: [u8; 32] = unhex("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8")
+            .try_into()
+            .unwrap();
+        let sk = Sm2SigningKey::from_bytes(&d).unwrap();
+        assert_eq!(sk.public_key().to_sec1().to_vec(), public);
+    }
+}

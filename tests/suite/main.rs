@@ -13,6 +13,9 @@ mod corpus;
 mod fixtures;
 #[cfg(feature = "gm")]
 mod gm;
+#[cfg(feature = "gm")]
+mod gm_license;
+mod gm_license_fixture;
 mod ledger;
 mod pki;
 mod present;
