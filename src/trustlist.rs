@@ -1307,6 +1307,11 @@ impl Recognition {
             .map(|(_, k, _)| k)
     }
 
+    /// Every status-publishing key with its organisation.
+    pub fn status_publishers(&self) -> impl Iterator<Item = (Uscc, PublicKey)> + '_ {
+        self.status_keys.iter().map(|(o, k, _)| (*o, *k))
+    }
+
     /// Whether some issuer entry names `org`.
     pub fn is_listed(&self, org: &Uscc) -> bool {
         self.issuers.contains_key(org)

@@ -390,11 +390,16 @@ fn open_pg(_url: &str, _schema: Option<&str>) -> Result<AnyStore> {
 }
 
 /// Reads signed status snapshots (证照状态快照) and checks each one's
-/// signature under the status key its issuer is listed with in `keys` (a
-/// file of `USCC KEY` lines). A snapshot no listed key signed for its own
+/// signature under a status key listed for its own issuer in `keys` (from
+/// a file of `USCC KEY` lines, or the trust lists' status publishers). A snapshot no listed key signed for its own
 /// issuer is an error naming the file.
-pub(crate) fn load_snapshots(paths: &[PathBuf], keys: &Path) -> Result<Vec<StatusSnapshot>> {
-    let keys = key_lines(keys)?;
+pub(crate) fn load_snapshots(
+    paths: &[PathBuf],
+    keys: &[(Uscc, PublicKey)],
+) -> Result<Vec<StatusSnapshot>> {
+    if keys.is_empty() {
+        bail!("no status key to check the snapshots with");
+    }
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
         let bytes = read_small(path)?;

@@ -186,16 +186,17 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "DB|URL")]
     pub(crate) status: Option<String>,
     /// 状态快照 signed status snapshots (offline license status, one per issuer); license status then comes from them only
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "status",
-        requires = "snapshot_keys"
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with = "status")]
     pub(crate) snapshot: Vec<PathBuf>,
-    /// Status keys of issuers for --snapshot: a file of `USCC KEY` lines
+    /// Status keys of issuers for --snapshot: a file of `USCC KEY` lines (added to the status publishers of --trust-list)
     #[arg(long, value_name = "FILE")]
     pub(crate) snapshot_keys: Option<PathBuf>,
+    /// 信任列表 trust lists (`elicense trust publish`): an issuer entry's raw keys recognise presentations of its license types; its status publishers' keys check --snapshot
+    #[arg(long = "trust-list", value_name = "FILE", requires = "list_anchors")]
+    pub(crate) trust_lists: Vec<PathBuf>,
+    /// Roots the trust lists' operators chain to (with --trust-list; certificate revocation from --revocations)
+    #[arg(long, value_name = "DIR|FILE")]
+    pub(crate) list_anchors: Vec<PathBuf>,
     /// DANGER: accept a license whose status is unknown (no --status or --snapshot, the store does not know it, or the snapshot is stale)
     #[arg(long)]
     pub(crate) danger_accept_unknown_status: bool,
@@ -224,9 +225,9 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
         args.input.clone()
     };
     let input = input.trim();
-    if args.keys.is_none() && args.cert.is_empty() {
+    if args.keys.is_none() && args.cert.is_empty() && args.trust_lists.is_empty() {
         bail!(
-            "no issuer recognised: name presentation keys with --keys and/or certificates with --cert"
+            "no issuer recognised: name presentation keys with --keys, certificates with --cert, or trust lists with --trust-list"
         );
     }
     let at = common::at_or_now(args.at.as_deref())?;
@@ -234,13 +235,38 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
         Some(p) => common::load_revocations(p)?,
         None => InMemoryStatus::new(),
     };
-    let status: Arc<dyn StatusSource> = match (&args.status, &args.snapshot_keys) {
-        (Some(db), _) => common::store_status(db, revocations.clone())?,
-        (None, Some(keys)) if !args.snapshot.is_empty() => Arc::new(SnapshotStatus::new(
-            common::load_snapshots(&args.snapshot, keys)?,
-            Arc::new(revocations.clone()),
-        )),
-        _ => Arc::new(revocations.clone()),
+    let recognition = if args.trust_lists.is_empty() {
+        None
+    } else {
+        Some(Arc::new(crate::trust::recognition(
+            &args.trust_lists,
+            &args.list_anchors,
+            args.revocations.as_deref(),
+            false,
+            at,
+        )?))
+    };
+    let status: Arc<dyn StatusSource> = match &args.status {
+        Some(db) => common::store_status(db, revocations.clone())?,
+        None if !args.snapshot.is_empty() => {
+            let mut keys = match &args.snapshot_keys {
+                Some(path) => common::key_lines(path)?,
+                None => Vec::new(),
+            };
+            if let Some(r) = &recognition {
+                keys.extend(r.status_publishers());
+            }
+            if keys.is_empty() {
+                bail!(
+                    "--snapshot needs status keys: --snapshot-keys, or trust lists with status publishers"
+                );
+            }
+            Arc::new(SnapshotStatus::new(
+                common::load_snapshots(&args.snapshot, &keys)?,
+                Arc::new(revocations.clone()),
+            ))
+        }
+        None => Arc::new(revocations.clone()),
     };
     let mut v = PresentationVerifier::new(status).with_unknown_status(
         if args.danger_accept_unknown_status {
@@ -249,6 +275,9 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
             UnknownStatus::Deny
         },
     );
+    if let Some(r) = recognition {
+        v = v.with_recognition(r);
+    }
     if let Some(path) = &args.keys {
         // One key may serve several issuers (one issuing system for a region).
         for (org, key) in common::key_lines(path)? {
@@ -284,6 +313,9 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
                 describe(&mut out, p);
             }
             out.push_str(&format!("verification at {at}:\n{report}"));
+            if let Some(by) = report.recognised_by() {
+                out.push_str(&format!("issuer recognised by the {by}\n"));
+            }
             match report.failure() {
                 None => out.push_str("result: ACCEPTED\n"),
                 Some((step, e)) => out.push_str(&format!("result: REFUSED at {step}: {e}\n")),
@@ -332,6 +364,11 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
                 "failed_step": failure.map(|(s, _)| s.name()),
                 "message": failure.map(|(_, e)| e.to_string()),
                 "presentation": shown,
+                "recognised_by": report.recognised_by().map(|b| serde_json::json!({
+                    "publisher": b.publisher.to_string(),
+                    "sequence": b.sequence,
+                    "entry": b.entry,
+                })),
                 "steps": steps,
             });
             println!("{doc}");

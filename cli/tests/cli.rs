@@ -1254,3 +1254,159 @@ fn scan_takes_license_status_offline_from_a_signed_snapshot() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
 }
+
+#[test]
+fn scan_recognises_issuers_and_status_keys_through_trust_lists() {
+    let f = fixture();
+    let id = in_force_of_a(f);
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("code.svg");
+    let (db, key, keys) = (
+        f.db.to_str().unwrap(),
+        f.p("presentation.key.pem"),
+        f.p("presentation.keys"),
+    );
+    let out = run(&[
+        "present",
+        &id,
+        "--db",
+        db,
+        "--key",
+        &key,
+        "--at",
+        AT,
+        "--out",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout).trim().to_owned();
+    let a = "11330105002500287C";
+    // The demo's presentation key of issuer A, as hex.
+    let presentation_key = std::fs::read_to_string(&keys)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with(a))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let status_key = elicense::SigningKey::from_seed(&[43; 32]);
+    let status_hex: String = status_key
+        .public_key()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pki/");
+    let publish = |types: &[&str], out: &Path| {
+        let entries = dir.path().join("entries.json");
+        let doc = serde_json::json!([
+            {
+                "region": "330100",
+                "organisation": {"name": "杭州市上城区市场监督管理局", "uscc": a},
+                "role": "issuer",
+                "keys": [presentation_key],
+                "license_types": types,
+                "valid_from": "2025-01-01T00:00:00Z",
+                "valid_to": "2030-01-01T00:00:00Z"
+            },
+            {
+                "region": "330100",
+                "organisation": {"name": "杭州市上城区市场监督管理局", "uscc": a},
+                "role": "status_publisher",
+                "keys": [status_hex],
+                "valid_from": "2025-01-01T00:00:00Z",
+                "valid_to": "2030-01-01T00:00:00Z"
+            }
+        ]);
+        std::fs::write(&entries, doc.to_string()).unwrap();
+        let o = run(&[
+            "trust",
+            "publish",
+            "--operator-key",
+            &format!("{pki}signer_a.key.pem"),
+            "--operator-cert",
+            &format!("{pki}signer_a.cert.pem"),
+            "--chain",
+            &format!("{pki}signer_ca.cert.pem"),
+            "--publisher-name",
+            "杭州市上城区市场监督管理局",
+            "--publisher-uscc",
+            a,
+            "--publisher-region",
+            "330102",
+            "--entries",
+            entries.to_str().unwrap(),
+            "--seq",
+            "1",
+            "--issued-at",
+            "2025-12-31T00:00:00Z",
+            "--valid-days",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    };
+    let revocations = dir.path().join("revocations.json");
+    std::fs::write(
+        &revocations,
+        "{\"complete\": true, \"certificates\": [], \"seals\": []}",
+    )
+    .unwrap();
+    let food = dir.path().join("food.trust");
+    // The license's own type, and another.
+    let own = id.split('.').nth(5).unwrap().to_owned();
+    let other_type = if own.ends_with("W009") {
+        "11100000000013338W010"
+    } else {
+        "11100000000013338W009"
+    };
+    publish(&[&own], &food);
+    let store = SqliteStore::open(&f.db).unwrap();
+    let at = Timestamp::parse(AT).unwrap();
+    let day = Timestamp::parse("2026-01-02T00:00:00Z").unwrap();
+    let snapshot =
+        elicense::StatusSnapshot::from_store(&store, &a.parse().unwrap(), at, day, &status_key)
+            .unwrap();
+    let snap = dir.path().join("a.snapshot");
+    std::fs::write(&snap, snapshot.as_bytes()).unwrap();
+    let scan = |list: &Path| {
+        scan_json(&[
+            &s,
+            "--trust-list",
+            list.to_str().unwrap(),
+            "--list-anchors",
+            &format!("{pki}root.cert.pem"),
+            "--revocations",
+            revocations.to_str().unwrap(),
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--at",
+            AT,
+        ])
+    };
+    // No --keys: the list's issuer entry recognises the presentation key,
+    // its status publisher's key checks the snapshot.
+    let (code, r) = scan(&food);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["recognised_by"]["publisher"], a);
+    assert_eq!(r["recognised_by"]["entry"], 0);
+    // A list recognising A for another type only: refused at issuer.
+    let other = dir.path().join("other.trust");
+    publish(&[other_type], &other);
+    let (code, r) = scan(&other);
+    assert_eq!(
+        (code, r["failed_step"].as_str()),
+        (1, Some("issuer")),
+        "{r}"
+    );
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("other license types"),
+        "{r}"
+    );
+}
