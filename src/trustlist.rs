@@ -812,6 +812,16 @@ impl AcceptedSequences {
         if state.accepted.keys().any(|k| Uscc::parse(k).is_err()) {
             return Err(malformed("state: a publisher that is not a USCC"));
         }
+        let hex_digest = |d: &str| {
+            d.len() == 64
+                && d.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        if state.accepted.values().any(|e| !hex_digest(&e.digest)) {
+            return Err(malformed(
+                "state: a digest that is not 64 lower-case hex digits",
+            ));
+        }
         Ok(state)
     }
 
