@@ -1116,25 +1116,65 @@ struct Binding {
     valid_from: Timestamp,
     valid_to: Timestamp,
     keys: Vec<[u8; 32]>,
-    certs: Vec<[u8; 32]>,
-    subjects: Vec<String>,
+    certs: Vec<Certificate>,
+    fingerprints: Vec<[u8; 32]>,
+}
+
+/// Most certificates walked up from a signer to a listed one.
+const MAX_WALK: usize = 5;
+/// Most remembered "this certificate issued that one" verdicts.
+const MAX_ISSUED_CACHE: usize = 1 << 16;
+
+/// Remembered issuance verdicts, by (child, parent) fingerprints: the batch
+/// verifier meets the same few signer certificates again and again.
+#[derive(Debug, Default)]
+struct IssuedCache {
+    verdicts: std::sync::RwLock<HashMap<([u8; 32], [u8; 32]), bool>>,
+}
+
+impl IssuedCache {
+    fn issued(&self, child: &Certificate, parent: &Certificate) -> bool {
+        let key = (child.fingerprint(), parent.fingerprint());
+        if let Some(v) = self
+            .verdicts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return *v;
+        }
+        let v = crate::cert::issued_by(child, parent);
+        let mut map = self.verdicts.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() < MAX_ISSUED_CACHE {
+            map.insert(key, v);
+        }
+        v
+    }
 }
 
 impl Binding {
-    /// Whether the signer is this entry's: a listed raw key; a listed
-    /// certificate (the signer's or one it carries); or a certificate whose
-    /// issuer name is a listed certificate's subject (the chain step has
-    /// already verified that path).
-    fn lists_signer(&self, signer: &SignerRef) -> bool {
+    /// Whether the signer is this entry's: a listed raw key; or a signer
+    /// certificate that is listed, or was issued by a listed certificate,
+    /// directly or through certificates it carries, each one verified to
+    /// have issued the one below (a carried certificate that is not on that
+    /// path counts for nothing).
+    fn lists_signer(&self, signer: &SignerRef, cache: &IssuedCache) -> bool {
         match signer {
             SignerRef::Key(k) => self.keys.contains(k),
             SignerRef::Certificate { cert, chain } => {
-                std::iter::once(cert)
-                    .chain(chain.iter())
-                    .any(|c| self.certs.contains(&c.fingerprint()))
-                    || std::iter::once(cert)
-                        .chain(chain.iter())
-                        .any(|c| self.subjects.iter().any(|s| s == c.issuer()))
+                let mut cur = cert;
+                for _ in 0..MAX_WALK {
+                    if self.fingerprints.contains(&cur.fingerprint())
+                        || self.certs.iter().any(|c| cache.issued(cur, c))
+                    {
+                        return true;
+                    }
+                    match chain.iter().find(|p| cache.issued(cur, p)) {
+                        Some(p) => cur = p,
+                        None => return false,
+                    }
+                }
+                false
             }
             #[allow(unreachable_patterns)]
             _ => false,
@@ -1151,6 +1191,7 @@ pub struct Recognition {
     keys: TrustedKeys,
     issuers: HashMap<Uscc, Vec<Binding>>,
     status_keys: Vec<(Uscc, PublicKey, RecognisedBy)>,
+    issued: Arc<IssuedCache>,
 }
 
 impl Recognition {
@@ -1266,15 +1307,11 @@ impl Recognition {
                         valid_from: e.valid_from(),
                         valid_to: e.valid_to(),
                         keys: e.keys().iter().map(|k| *k.as_bytes()).collect(),
-                        certs: e
+                        certs: e.certificates().to_vec(),
+                        fingerprints: e
                             .certificates()
                             .iter()
                             .map(Certificate::fingerprint)
-                            .collect(),
-                        subjects: e
-                            .certificates()
-                            .iter()
-                            .map(|c| c.subject().to_owned())
                             .collect(),
                     });
                 }
@@ -1335,7 +1372,11 @@ impl Recognition {
         };
         let signed: Vec<&Binding> = bindings
             .iter()
-            .filter(|b| doc.signatures().iter().any(|s| b.lists_signer(s.signer())))
+            .filter(|b| {
+                doc.signatures()
+                    .iter()
+                    .any(|s| b.lists_signer(s.signer(), &self.issued))
+            })
             .collect();
         if signed.is_empty() {
             return Err(NotRecognisedReason::SignerNotListed);
