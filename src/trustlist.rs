@@ -1125,11 +1125,14 @@ const MAX_WALK: usize = 5;
 /// Most remembered "this certificate issued that one" verdicts.
 const MAX_ISSUED_CACHE: usize = 1 << 16;
 
+/// The fingerprints of a (child, parent) pair of certificates.
+type CertPair = ([u8; 32], [u8; 32]);
+
 /// Remembered issuance verdicts, by (child, parent) fingerprints: the batch
 /// verifier meets the same few signer certificates again and again.
 #[derive(Debug, Default)]
 struct IssuedCache {
-    verdicts: std::sync::RwLock<HashMap<([u8; 32], [u8; 32]), bool>>,
+    verdicts: std::sync::RwLock<HashMap<CertPair, bool>>,
 }
 
 impl IssuedCache {
