@@ -781,12 +781,21 @@ pub fn snapshot_decode(data: &[u8]) {
     }
 }
 
-/// Arbitrary bytes → trust list decoder: never panics; what decodes
-/// re-encodes to exactly the bytes given (one encoding per list), and a list
+/// Arbitrary bytes → trust list decoder (and rollback state reader): never
+/// panics; what decodes re-encodes to exactly the bytes given (one encoding
+/// per list), a state read back round-trips, and a list
 /// that verifies its own signature still does not chain to an empty set of
 /// anchors.
 #[expect(clippy::panic, reason = "a fuzz property violation must abort")]
 pub fn trustlist_decode(data: &[u8]) {
+    // The same bytes as a rollback state file (the CLI's `--state`): what
+    // reads back writes out and reads back equal.
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(state) = crate::trustlist::AcceptedSequences::from_json(text)
+        && crate::trustlist::AcceptedSequences::from_json(&state.to_json()).ok() != Some(state)
+    {
+        panic!("a trust list state does not round-trip");
+    }
     let Ok((list, sig, _)) = crate::trustlist::decode(data) else {
         return;
     };

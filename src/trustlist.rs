@@ -812,6 +812,16 @@ impl AcceptedSequences {
         if state.accepted.keys().any(|k| Uscc::parse(k).is_err()) {
             return Err(malformed("state: a publisher that is not a USCC"));
         }
+        let hex_digest = |d: &str| {
+            d.len() == 64
+                && d.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        if state.accepted.values().any(|e| !hex_digest(&e.digest)) {
+            return Err(malformed(
+                "state: a digest that is not 64 lower-case hex digits",
+            ));
+        }
         Ok(state)
     }
 
@@ -1106,25 +1116,68 @@ struct Binding {
     valid_from: Timestamp,
     valid_to: Timestamp,
     keys: Vec<[u8; 32]>,
-    certs: Vec<[u8; 32]>,
-    subjects: Vec<String>,
+    certs: Vec<Certificate>,
+    fingerprints: Vec<[u8; 32]>,
+}
+
+/// Most certificates walked up from a signer to a listed one.
+const MAX_WALK: usize = 5;
+/// Most remembered "this certificate issued that one" verdicts.
+const MAX_ISSUED_CACHE: usize = 1 << 16;
+
+/// The fingerprints of a (child, parent) pair of certificates.
+type CertPair = ([u8; 32], [u8; 32]);
+
+/// Remembered issuance verdicts, by (child, parent) fingerprints: the batch
+/// verifier meets the same few signer certificates again and again.
+#[derive(Debug, Default)]
+struct IssuedCache {
+    verdicts: std::sync::RwLock<HashMap<CertPair, bool>>,
+}
+
+impl IssuedCache {
+    fn issued(&self, child: &Certificate, parent: &Certificate) -> bool {
+        let key = (child.fingerprint(), parent.fingerprint());
+        if let Some(v) = self
+            .verdicts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return *v;
+        }
+        let v = crate::cert::issued_by(child, parent);
+        let mut map = self.verdicts.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() < MAX_ISSUED_CACHE {
+            map.insert(key, v);
+        }
+        v
+    }
 }
 
 impl Binding {
-    /// Whether the signer is this entry's: a listed raw key; a listed
-    /// certificate (the signer's or one it carries); or a certificate whose
-    /// issuer name is a listed certificate's subject (the chain step has
-    /// already verified that path).
-    fn lists_signer(&self, signer: &SignerRef) -> bool {
+    /// Whether the signer is this entry's: a listed raw key; or a signer
+    /// certificate that is listed, or was issued by a listed certificate,
+    /// directly or through certificates it carries, each one verified to
+    /// have issued the one below (a carried certificate that is not on that
+    /// path counts for nothing).
+    fn lists_signer(&self, signer: &SignerRef, cache: &IssuedCache) -> bool {
         match signer {
             SignerRef::Key(k) => self.keys.contains(k),
             SignerRef::Certificate { cert, chain } => {
-                std::iter::once(cert)
-                    .chain(chain.iter())
-                    .any(|c| self.certs.contains(&c.fingerprint()))
-                    || std::iter::once(cert)
-                        .chain(chain.iter())
-                        .any(|c| self.subjects.iter().any(|s| s == c.issuer()))
+                let mut cur = cert;
+                for _ in 0..MAX_WALK {
+                    if self.fingerprints.contains(&cur.fingerprint())
+                        || self.certs.iter().any(|c| cache.issued(cur, c))
+                    {
+                        return true;
+                    }
+                    match chain.iter().find(|p| cache.issued(cur, p)) {
+                        Some(p) => cur = p,
+                        None => return false,
+                    }
+                }
+                false
             }
             #[allow(unreachable_patterns)]
             _ => false,
@@ -1141,6 +1194,7 @@ pub struct Recognition {
     keys: TrustedKeys,
     issuers: HashMap<Uscc, Vec<Binding>>,
     status_keys: Vec<(Uscc, PublicKey, RecognisedBy)>,
+    issued: Arc<IssuedCache>,
 }
 
 impl Recognition {
@@ -1256,15 +1310,11 @@ impl Recognition {
                         valid_from: e.valid_from(),
                         valid_to: e.valid_to(),
                         keys: e.keys().iter().map(|k| *k.as_bytes()).collect(),
-                        certs: e
+                        certs: e.certificates().to_vec(),
+                        fingerprints: e
                             .certificates()
                             .iter()
                             .map(Certificate::fingerprint)
-                            .collect(),
-                        subjects: e
-                            .certificates()
-                            .iter()
-                            .map(|c| c.subject().to_owned())
                             .collect(),
                     });
                 }
@@ -1330,7 +1380,11 @@ impl Recognition {
         };
         let signed: Vec<&Binding> = bindings
             .iter()
-            .filter(|b| doc.signatures().iter().any(|s| b.lists_signer(s.signer())))
+            .filter(|b| {
+                doc.signatures()
+                    .iter()
+                    .any(|s| b.lists_signer(s.signer(), &self.issued))
+            })
             .collect();
         if signed.is_empty() {
             return Err(NotRecognisedReason::SignerNotListed);

@@ -459,3 +459,11 @@ impl<'a> Search<'a> {
         Ok(())
     }
 }
+
+/// Whether `parent` issued `child`: its name and key identifiers fit, and
+/// `child`'s signature verifies under `parent`'s key (nothing else of a
+/// path is checked here; the trust lists use it to tie a verified path to a
+/// listed certificate).
+pub(crate) fn issued_by(child: &Certificate, parent: &Certificate) -> bool {
+    child.may_be_issued_by(parent) && check_key(parent).is_ok_and(|k| signed_by(child, k))
+}

@@ -44,6 +44,7 @@ mod name;
 mod pem;
 
 pub use certificate::{Certificate, KeyUsage};
+pub(crate) use chain::issued_by;
 pub use chain::{CertUsage, ChainPolicy, TrustAnchors, VerifiedChain, verify_chain};
 pub use error::{CertError, ChainError};
 

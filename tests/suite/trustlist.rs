@@ -260,13 +260,28 @@ pub fn department(recognition: Recognition) -> Verifier {
 }
 
 fn sealer(cert_pem: &str, key_pem: &str, holder: Organisation, id: &str) -> Sealer<SigningKey> {
+    sealer_with(
+        cert(cert_pem),
+        vec![cert(pki!("signer_ca.cert.pem"))],
+        SigningKey::from_pkcs8_pem(key_pem).unwrap(),
+        holder,
+        id,
+    )
+}
+
+fn sealer_with(
+    c: Certificate,
+    chain: Vec<Certificate>,
+    key: SigningKey,
+    holder: Organisation,
+    id: &str,
+) -> Sealer<SigningKey> {
     let maker = SealMaker::new(
         cert(pki!("seal_maker.cert.pem")),
         vec![],
         SigningKey::from_pkcs8_pem(pki!("seal_maker.key.pem")).unwrap(),
     )
     .unwrap();
-    let c = cert(cert_pem);
     let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="42mm" height="42mm"><circle cx="21" cy="21" r="20"/></svg>"##;
     let seal = maker
         .make(SealSpec {
@@ -283,13 +298,7 @@ fn sealer(cert_pem: &str, key_pem: &str, holder: Organisation, id: &str) -> Seal
             extensions: vec![],
         })
         .unwrap();
-    Sealer::new(
-        seal,
-        c,
-        vec![cert(pki!("signer_ca.cert.pem"))],
-        SigningKey::from_pkcs8_pem(key_pem).unwrap(),
-    )
-    .unwrap()
+    Sealer::new(seal, c, chain, key).unwrap()
 }
 
 /// A food license sealed by org A (region `reg`) with serial `serial`.
@@ -942,4 +951,48 @@ fn format_md_trust_list_vectors_match_the_code() {
             .unwrap_or_else(|| panic!("docs/FORMAT.md lacks vector {name}"));
         assert_eq!(&doc.1, value, "vector {name} in docs/FORMAT.md is stale");
     }
+}
+
+#[test]
+fn a_ca_listed_for_one_issuer_cannot_vouch_for_another() {
+    // Hunan lists a CA for its issuer B; that CA (misused) certifies org A.
+    let rogue = operator("hunan issuers", org_a(), 5);
+    let hn = hunan();
+    let hn_list = TrustListBuilder::new(hn.org.clone(), region("430000"), 1, ts(ISSUED), ts(NEXT))
+        .entry(
+            entry("430000", org_b(), TrustRole::Issuer)
+                .with_certificate(rogue.root.clone())
+                .with_license_type(*food_type().code()),
+        )
+        .sign(&hn.key, &hn.cert, &[])
+        .unwrap();
+    let v = department(merge(&[&national_list(1), &zhejiang_list(1, "330100"), &hn_list]).unwrap());
+    // A license "by A" sealed with the rogue certificate, carrying A's real
+    // certificate too (it is public) to look listed.
+    let mut d = food_data();
+    d.predecessor = None;
+    d.seal = None;
+    let s = sealer_with(
+        rogue.cert.clone(),
+        vec![rogue.root.clone(), signer_a()],
+        rogue.key,
+        org_a(),
+        "3301020000099",
+    );
+    let doc =
+        SignedLicense::seal(License::new(d).unwrap(), &s, ts("2025-05-22T02:00:00Z")).unwrap();
+    // Its chain is good (the CA is an anchor now) and it names A …
+    assert_eq!(
+        not_recognised(&v, &doc),
+        NotRecognisedReason::SignerNotListed
+    );
+    // … and the batch verifier says the same.
+    let out = BatchVerifier::new(v.clone()).verify_slice(&[doc.as_bytes()], now());
+    assert_eq!(
+        out[0].result(),
+        &v.verify(doc.as_bytes(), now()).map(|_| ())
+    );
+    // A's own license still verifies.
+    v.verify(license_a("2026000001", "330102").as_bytes(), now())
+        .unwrap();
 }
