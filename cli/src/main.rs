@@ -12,6 +12,7 @@ mod demo;
 mod inspect;
 mod present;
 mod serve;
+mod status;
 mod store;
 mod token;
 mod verify;
@@ -56,6 +57,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// API access tokens for `serve`: create, list, revoke
     Token(token::TokenArgs),
+    /// 状态快照: publish an issuer's signed status snapshot for offline verifiers
+    Status(status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Token(a) => token::run(a),
+        Command::Status(a) => status::run(a),
     };
     match result {
         Ok(code) => code,
