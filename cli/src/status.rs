@@ -3,11 +3,14 @@
 //! without network access (`elicense serve` publishes the same at
 //! `GET /v1/status/{issuer}`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
-use elicense::{LicenseStore, StatusSnapshot};
+use anyhow::{Context, Result, anyhow, bail};
+use elicense::{
+    InMemoryStatus, IssuerCode, LicenseStore, SnapshotStatus, StatusSnapshot, StatusSource,
+};
 
 use crate::common::{self, StoreArgs};
 use crate::on_store;
@@ -84,4 +87,36 @@ fn publish(a: &PublishArgs) -> Result<ExitCode> {
         a.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// License status from snapshot files, each verified under the key its
+/// issuer has in `keys` (`USCC KEY` lines); certificates and seals from
+/// `inner`. A license of an issuer without a snapshot, or past a snapshot's
+/// next-update, has unknown status (refused).
+pub(crate) fn snapshot_status(
+    files: &[PathBuf],
+    keys: &Path,
+    inner: InMemoryStatus,
+) -> Result<Arc<dyn StatusSource>> {
+    let keys = common::key_lines(keys)?;
+    let mut snapshots = Vec::with_capacity(files.len());
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        if bytes.len() > elicense::MAX_SNAPSHOT_BYTES {
+            bail!("{}: larger than a status snapshot may be", f.display());
+        }
+        let found = keys.iter().find_map(|(org, key)| {
+            StatusSnapshot::from_signed_bytes(&bytes, key)
+                .ok()
+                .filter(|s| s.issuer() == &IssuerCode::Uscc(*org))
+        });
+        let snapshot = found.ok_or_else(|| {
+            anyhow!(
+                "{}: not a status snapshot signed by the key --status-keys gives its issuer",
+                f.display()
+            )
+        })?;
+        snapshots.push(snapshot);
+    }
+    Ok(Arc::new(SnapshotStatus::new(snapshots, Arc::new(inner))))
 }

@@ -113,6 +113,105 @@ fn status_publish_writes_a_signed_snapshot_of_the_store() {
         "the demo revokes, cancels and supersedes licenses"
     );
 
+    // Offline: `verify --status-snapshot` answers as `verify --status DB`.
+    let keys = dir.path().join("status.keys");
+    let mut lines = String::new();
+    for name in ["a", "b"] {
+        let issuer_dir = dir.path().join("issuers").join(name);
+        let key = SigningKey::from_pkcs8_pem(
+            &std::fs::read_to_string(issuer_dir.join("key.pem")).unwrap(),
+        )
+        .unwrap();
+        let hex: String = key
+            .public_key()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        lines.push_str(&format!("{} {hex}\n", issuer_of(&issuer_dir)));
+    }
+    std::fs::write(&keys, lines).unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let trust = [
+        "--anchors".to_owned(),
+        p("anchors"),
+        "--types".to_owned(),
+        p("types"),
+        "--revocations".to_owned(),
+        p("revocations.json"),
+        "--at".to_owned(),
+        AT.to_owned(),
+        "--quiet".to_owned(),
+        "--report".to_owned(),
+        "-".to_owned(),
+    ];
+    let verdicts = |extra: &[String]| -> (Option<i32>, Vec<(String, String, String)>) {
+        let mut all = vec!["verify".to_owned(), p("export.jsonl")];
+        all.extend(trust.iter().cloned());
+        all.extend(extra.iter().cloned());
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let out = run(&refs);
+        let rows = text(&out.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["license_id"].to_string(),
+                    v["verdict"].to_string(),
+                    v["step"].to_string(),
+                )
+            })
+            .collect();
+        (out.status.code(), rows)
+    };
+    let (code_db, by_store) = verdicts(&["--status".to_owned(), db.to_str().unwrap().to_owned()]);
+    let (code_snap, by_snapshot) = verdicts(&[
+        "--status-snapshot".to_owned(),
+        p("a.status"),
+        "--status-snapshot".to_owned(),
+        p("b.status"),
+        "--status-keys".to_owned(),
+        keys.to_str().unwrap().to_owned(),
+    ]);
+    assert!(by_store.len() >= 40);
+    assert_eq!(by_snapshot, by_store, "the same verdict, row by row");
+    assert_eq!(
+        (code_db, code_snap),
+        (Some(1), Some(1)),
+        "some are not in force"
+    );
+    assert!(
+        by_store
+            .iter()
+            .any(|(_, _, step)| step.contains("license_status"))
+    );
+    // Only a's snapshot: b's licenses have unknown status and are refused.
+    let (_, only_a) = verdicts(&[
+        "--status-snapshot".to_owned(),
+        p("a.status"),
+        "--status-keys".to_owned(),
+        keys.to_str().unwrap().to_owned(),
+    ]);
+    assert!(only_a.len() == by_store.len() && only_a != by_store);
+    // A snapshot under another issuer's key is refused: exit 2.
+    std::fs::write(
+        &keys,
+        std::fs::read_to_string(&keys)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let (code, rows) = verdicts(&[
+        "--status-snapshot".to_owned(),
+        p("b.status"),
+        "--status-keys".to_owned(),
+        keys.to_str().unwrap().to_owned(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(rows.is_empty());
+
     // Bad arguments: exit 2, nothing written.
     let file = dir.path().join("bad.status");
     let a_dir = dir.path().join("issuers/a");

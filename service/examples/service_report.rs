@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release -p elicense-service --example service_report`
 //! (`-- --licenses N --requests N --connections N --batch-lines N` to change
-//! the sizes).
+//! the sizes, `--verify-workers N --server-threads N` to try other settings).
 //!
 //! The client runs in the same process on the same cores as the server: the
 //! request rate is what the server reaches while sharing the machine with
@@ -38,6 +38,8 @@ struct Args {
     requests: usize,
     connections: usize,
     batch_lines: usize,
+    verify_workers: usize,
+    server_threads: usize,
 }
 
 fn args() -> Args {
@@ -46,6 +48,8 @@ fn args() -> Args {
         requests: 200_000,
         connections: 64,
         batch_lines: 100_000,
+        verify_workers: Limits::default().verify_workers,
+        server_threads: 2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +62,8 @@ fn args() -> Args {
             "--requests" => a.requests = v.max(1),
             "--connections" => a.connections = v.max(1),
             "--batch-lines" => a.batch_lines = v.max(1),
+            "--verify-workers" => a.verify_workers = v.max(1),
+            "--server-threads" => a.server_threads = v.max(1),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -209,7 +215,9 @@ fn main() {
     }
     let batch = Bytes::from(batch);
     let at = support::at();
-    let service = support::service(lib, Limits::default());
+    let mut limits = Limits::default();
+    limits.verify_workers = a.verify_workers;
+    let service = support::service(lib, limits);
 
     // ---- the library in process, same documents, same machine ----
     let lib = service.library();
@@ -250,6 +258,7 @@ fn main() {
 
     // ---- the service on loopback ----
     let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(a.server_threads)
         .enable_all()
         .thread_name("server")
         .build()
