@@ -86,6 +86,13 @@ fn publish(a: &PublishArgs) -> Result<ExitCode> {
         snapshot.as_bytes().len(),
         a.out.display()
     );
+    let public: String = elicense::Signer::public_key(&key)
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // The line a verifier puts in its --status-keys file.
+    println!("{issuer} {public}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -40,6 +40,7 @@ fn status_publish_writes_a_signed_snapshot_of_the_store() {
     let at = Timestamp::parse(AT).unwrap();
     let store = SqliteStore::open(&db).unwrap();
     let mut not_in_force = 0;
+    let mut published = std::collections::BTreeMap::new();
     for name in ["a", "b"] {
         let issuer_dir = dir.path().join("issuers").join(name);
         let file = dir.path().join(format!("{name}.status"));
@@ -60,6 +61,7 @@ fn status_publish_writes_a_signed_snapshot_of_the_store() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         let issuer = issuer_of(&issuer_dir);
         let stdout = text(&out.stdout);
+        published.insert(name, stdout.clone());
         assert!(
             stdout.starts_with(&format!("status publish: issuer {issuer}: ")),
             "{stdout}"
@@ -128,7 +130,13 @@ fn status_publish_writes_a_signed_snapshot_of_the_store() {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        lines.push_str(&format!("{} {hex}\n", issuer_of(&issuer_dir)));
+        let line = format!("{} {hex}", issuer_of(&issuer_dir));
+        assert!(
+            published[name].lines().any(|l| l == line),
+            "publish prints the --status-keys line"
+        );
+        lines.push_str(&line);
+        lines.push('\n');
     }
     std::fs::write(&keys, lines).unwrap();
     let p = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
