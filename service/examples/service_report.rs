@@ -245,16 +245,18 @@ fn main() {
     let lib_coalesced = refs.len() as f64 / started.elapsed().as_secs_f64();
     assert!(results.iter().all(VerifyResult::is_valid));
     drop(refs);
-    let started = Instant::now();
-    let summary = service
-        .batch_verifier()
-        .verify_lines(std::io::BufReader::new(batch.as_ref()), at, |_| {})
-        .unwrap();
-    let lib_batch = summary.total as f64 / started.elapsed().as_secs_f64();
-    assert_eq!(summary.valid, a.batch_lines);
     println!(
-        "  library, one thread: ResourceLibrary::verify_bytes {lib_single:.0}/s; verify_bytes_batch (what the coalescer calls) {lib_coalesced:.0}/s; BatchVerifier::verify_lines {lib_batch:.0}/s"
+        "  library in process: ResourceLibrary::verify_bytes (one thread) {lib_single:.0}/s; verify_bytes_batch (what the coalescer calls) {lib_coalesced:.0}/s"
     );
+    let in_process_batch = || {
+        let started = Instant::now();
+        let summary = service
+            .batch_verifier()
+            .verify_lines(std::io::BufReader::new(batch.as_ref()), at, |_| {})
+            .unwrap();
+        assert_eq!(summary.valid, a.batch_lines);
+        summary.total as f64 / started.elapsed().as_secs_f64()
+    };
 
     // ---- the service on loopback ----
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -281,12 +283,21 @@ fn main() {
         "  POST /v1/verify: {} requests, {rps:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, {errors} errors",
         lat.len()
     );
-    let (batch_rate, batch_errors) =
-        client_rt.block_on(async { batch_load(addr, batch.clone(), a.batch_lines).await });
-    println!(
-        "  POST /v1/verify/batch: {} lines, {batch_rate:.0} licenses/s, {batch_errors} not valid or missing",
-        a.batch_lines
-    );
+    // The batch route and the in-process batch verifier, alternately, three
+    // times (the machine is shared: the best of each is compared).
+    let (mut lib_batch, mut batch_rate, mut batch_errors) = (0f64, 0f64, 0);
+    for round in 1..=3 {
+        let lib_rate = in_process_batch();
+        let (rate, bad) =
+            client_rt.block_on(async { batch_load(addr, batch.clone(), a.batch_lines).await });
+        println!(
+            "  round {round}: BatchVerifier::verify_lines in process {lib_rate:.0} licenses/s; POST /v1/verify/batch {} lines, {rate:.0} licenses/s, {bad} not valid or missing",
+            a.batch_lines
+        );
+        lib_batch = lib_batch.max(lib_rate);
+        batch_rate = batch_rate.max(rate);
+        batch_errors += bad;
+    }
     let mut server = server;
     if let Some(stop) = server.stop.take() {
         let _ = stop.send(());
@@ -295,7 +306,7 @@ fn main() {
     drop(server_rt);
     let errors = errors + batch_errors;
     println!(
-        "  ratios: verify route / library verify_bytes (1 thread) {:.2}; batch route / in-process BatchVerifier {:.2}",
+        "  best of 3: in-process BatchVerifier {lib_batch:.0}/s, batch route {batch_rate:.0}/s; ratios: verify route / library verify_bytes (1 thread) {:.2}; batch route / in-process BatchVerifier {:.2}",
         rps / lib_single,
         batch_rate / lib_batch
     );
