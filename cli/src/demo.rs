@@ -476,6 +476,8 @@ pub(crate) fn run(args: DemoArgs) -> Result<ExitCode> {
         at: Some(at.to_string()),
         threads: None,
         status: Some(path.to_string_lossy().into_owned()),
+        status_snapshots: vec![],
+        status_keys: None,
         report: Some(report.clone()),
         format: Format::Csv,
         quiet: args.quiet,

@@ -12,6 +12,7 @@ mod demo;
 mod inspect;
 mod present;
 mod serve;
+mod status;
 mod store;
 mod token;
 mod trust;
@@ -59,6 +60,8 @@ enum Command {
     Token(token::TokenArgs),
     /// 信任列表 trust lists for cross-region recognition (互通互认): publish, verify, merge
     Trust(trust::TrustCmd),
+    /// 状态快照: publish an issuer's signed status snapshot for offline verifiers
+    Status(status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Token(a) => token::run(a),
         Command::Trust(a) => trust::run(a),
+        Command::Status(a) => status::run(a),
     };
     match result {
         Ok(code) => code,

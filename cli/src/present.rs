@@ -186,18 +186,22 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "DB|URL")]
     pub(crate) status: Option<String>,
     /// 状态快照 signed status snapshots (offline license status, one per issuer); license status then comes from them only
-    #[arg(long, value_name = "FILE", conflicts_with = "status")]
+    #[arg(
+        long = "status-snapshot",
+        value_name = "FILE",
+        conflicts_with = "status"
+    )]
     pub(crate) snapshot: Vec<PathBuf>,
-    /// Status keys of issuers for --snapshot: a file of `USCC KEY` lines (added to the status publishers of --trust-list)
-    #[arg(long, value_name = "FILE")]
+    /// Status keys of issuers for --status-snapshot: a file of `USCC KEY` lines (added to the status publishers of --trust-list)
+    #[arg(long = "status-keys", value_name = "FILE")]
     pub(crate) snapshot_keys: Option<PathBuf>,
-    /// 信任列表 trust lists (`elicense trust publish`): an issuer entry's raw keys recognise presentations of its license types; its status publishers' keys check --snapshot
+    /// 信任列表 trust lists (`elicense trust publish`): an issuer entry's raw keys recognise presentations of its license types; its status publishers' keys check --status-snapshot
     #[arg(long = "trust-list", value_name = "FILE", requires = "list_anchors")]
     pub(crate) trust_lists: Vec<PathBuf>,
     /// Roots the trust lists' operators chain to (with --trust-list; certificate revocation from --revocations)
     #[arg(long, value_name = "DIR|FILE")]
     pub(crate) list_anchors: Vec<PathBuf>,
-    /// DANGER: accept a license whose status is unknown (no --status or --snapshot, the store does not know it, or the snapshot is stale)
+    /// DANGER: accept a license whose status is unknown (no --status or --status-snapshot, the store does not know it, or the snapshot is stale)
     #[arg(long)]
     pub(crate) danger_accept_unknown_status: bool,
     /// The verification time [default: now]
@@ -258,7 +262,7 @@ pub(crate) fn scan(args: ScanArgs) -> Result<ExitCode> {
             }
             if keys.is_empty() {
                 bail!(
-                    "--snapshot needs status keys: --snapshot-keys, or trust lists with status publishers"
+                    "--status-snapshot needs status keys: --status-keys, or trust lists with status publishers"
                 );
             }
             Arc::new(SnapshotStatus::new(

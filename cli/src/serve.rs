@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use elicense::{
     Certificate, Ledger, LicenseStore, RegionCode, ResourceLibrary, Seal, Sealer, Signer,
-    SigningKey, TokenStore, Verifier,
+    SigningKey, TokenStore, Uscc, Verifier,
 };
 use elicense_service::{Clock, Limits, Service};
 
@@ -37,6 +37,12 @@ pub(crate) struct ServeArgs {
     /// Seconds a request may take (the batch route excepted)
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub(crate) timeout: u64,
+    /// 信任列表 a directory of signed trust lists to publish at GET /v1/trust-lists/{USCC} (files {USCC}.trust)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) trust_lists: Option<PathBuf>,
+    /// Hours from issued-at to next-update of the status snapshots published at GET /v1/status/{issuer}
+    #[arg(long, value_name = "H", default_value_t = 24)]
+    pub(crate) status_valid_hours: u32,
     /// Threads verifying coalesced `POST /v1/verify` requests
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub(crate) verify_workers: usize,
@@ -59,19 +65,29 @@ pub(crate) fn load_sealer(dir: &Path) -> Result<Sealer<Box<dyn Signer>>> {
     } else {
         vec![]
     };
-    let key_pem = zeroize::Zeroizing::new(
-        String::from_utf8(common::read_small(&dir.join("key.pem"))?)
-            .map_err(|_| anyhow!("{}: key.pem is not UTF-8", dir.display()))?,
-    );
-    let key = SigningKey::from_pkcs8_pem(&key_pem)
-        .map_err(|e| anyhow!("{}: key.pem: {e}", dir.display()))?;
-    let signer: Box<dyn Signer> = Box::new(key);
+    let signer: Box<dyn Signer> = Box::new(load_key(dir)?);
     Sealer::new(seal, cert, chain, signer).with_context(|| {
         format!(
             "{}: the seal, certificate and key do not match",
             dir.display()
         )
     })
+}
+
+fn load_key(dir: &Path) -> Result<SigningKey> {
+    let key_pem = zeroize::Zeroizing::new(
+        String::from_utf8(common::read_small(&dir.join("key.pem"))?)
+            .map_err(|_| anyhow!("{}: key.pem is not UTF-8", dir.display()))?,
+    );
+    SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| anyhow!("{}: key.pem: {e}", dir.display()))
+}
+
+/// An issuer's status key from its directory (like `--issuer`'s): the key
+/// of its signing certificate (key.pem), after checking the seal,
+/// certificate and key belong together; and the issuer (the seal's holder).
+pub(crate) fn load_status_key(dir: &Path) -> Result<(Uscc, SigningKey)> {
+    let sealer = load_sealer(dir)?;
+    Ok((*sealer.seal().holder().code(), load_key(dir)?))
 }
 
 /// `elicense serve`.
@@ -109,7 +125,9 @@ fn serve_on<S: LicenseStore + TokenStore + 'static>(
     addr: std::net::SocketAddr,
 ) -> Result<ExitCode> {
     let mut lib = ResourceLibrary::new(store, verifier)?.with_ledger(ledger);
+    let mut status_keys = Vec::new();
     for dir in &args.issuers {
+        status_keys.push(load_status_key(dir)?);
         let sealer = load_sealer(dir)?;
         let region_text = String::from_utf8(common::read_small(&dir.join("region.txt"))?)
             .map_err(|_| anyhow!("{}: region.txt is not UTF-8", dir.display()))?;
@@ -132,7 +150,20 @@ fn serve_on<S: LicenseStore + TokenStore + 'static>(
     limits.body_bytes = args.max_body;
     limits.timeout = Duration::from_secs(args.timeout);
     limits.verify_workers = args.verify_workers.max(1);
-    let service = Service::with(lib, Clock::System, limits);
+    if !(1..=8760).contains(&args.status_valid_hours) {
+        bail!("--status-valid-hours must be 1–8760");
+    }
+    limits.status_valid_for = Duration::from_secs(u64::from(args.status_valid_hours) * 3600);
+    let mut service = Service::with(lib, Clock::System, limits);
+    for (issuer, key) in status_keys {
+        service = service.with_status_signer(issuer, std::sync::Arc::new(key));
+    }
+    if let Some(dir) = &args.trust_lists {
+        if !dir.is_dir() {
+            bail!("--trust-lists: {} is not a directory", dir.display());
+        }
+        service = service.with_trust_lists(dir);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

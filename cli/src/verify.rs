@@ -52,6 +52,17 @@ pub(crate) struct VerifyArgs {
     /// 证照状态 license status from the status events of this store (SQLite file or postgres:// URL)
     #[arg(long, value_name = "DB")]
     pub(crate) status: Option<String>,
+    /// 状态快照 license status offline from signed status snapshots (`elicense status publish`), one per issuer (repeatable; needs --status-keys)
+    #[arg(
+        long = "status-snapshot",
+        value_name = "FILE",
+        conflicts_with = "status",
+        requires = "status_keys"
+    )]
+    pub(crate) status_snapshots: Vec<PathBuf>,
+    /// The issuers' status keys: a file of `USCC KEY` lines (as --keys); a snapshot must verify under its issuer's key
+    #[arg(long, value_name = "FILE", requires = "status_snapshots")]
+    pub(crate) status_keys: Option<PathBuf>,
     /// Write one row per input document to FILE (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
@@ -187,7 +198,14 @@ pub(crate) fn execute(args: &VerifyArgs) -> Result<Tally> {
             db,
             common::revocation_source(&args.trust)?,
         )?),
-        None => None,
+        None => match &args.status_keys {
+            Some(keys) => Some(crate::status::snapshot_status(
+                &args.status_snapshots,
+                keys,
+                common::revocation_source(&args.trust)?,
+            )?),
+            None => None,
+        },
     };
     let verifier = common::verifier(&args.trust, status)?;
     if let Some(n) = args.threads {

@@ -51,6 +51,14 @@ pub(crate) fn router<S: ServiceStore>(service: Service<S>) -> Router {
         .route("/v1/disputes", post(raise_dispute::<S>))
         .route("/v1/disputes/{id}/uphold", post(uphold_dispute::<S>))
         .route("/v1/disputes/{id}/reject", post(reject_dispute::<S>))
+        .route(
+            "/v1/status/{issuer}",
+            get(crate::distribution::status_snapshot::<S>),
+        )
+        .route(
+            "/v1/trust-lists/{publisher}",
+            get(crate::distribution::trust_list::<S>),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -92,7 +100,17 @@ async fn observe<S: ServiceStore>(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
+    let writes = req.method() == axum::http::Method::POST
+        && route.as_deref().is_some_and(|r| {
+            (r.starts_with("/v1/licenses") || r.starts_with("/v1/disputes/"))
+                && !r.ends_with("/copies")
+        });
     let resp = next.run(req).await;
+    if writes && resp.status().is_success() {
+        // The licenses not in force may have changed: published status
+        // snapshots are checked against the store again.
+        s.inner.dist.changed();
+    }
     s.inner.metrics.observe(
         route.as_deref().unwrap_or("unmatched"),
         resp.status().as_u16(),

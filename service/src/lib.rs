@@ -17,6 +17,8 @@
 //! | `POST /v1/licenses/{id}/{suspend,resume,revoke,cancel,renew,change}` | issuer token (own licenses) | lifecycle |
 //! | `POST /v1/disputes`, `POST /v1/disputes/{id}/{uphold,reject}` | issuer token | disputes (异议) and corrections |
 //! | `POST /v1/licenses/{id}/copies` | token + grant + `X-Purpose` | an annotated copy (加注件) for the accessor |
+//! | `GET /v1/status/{issuer}` | anyone | the issuer's signed status snapshot (状态快照), ETag and `If-None-Match` → 304 |
+//! | `GET /v1/trust-lists/{publisher}` | anyone | a publisher's signed trust list file, ETag and 304 |
 //! | `GET /healthz`, `GET /metrics`, `GET /openapi.json` | anyone | health, Prometheus text, the OpenAPI document |
 //!
 //! **Credentials.** `Authorization: Bearer elt_…` tokens
@@ -39,6 +41,7 @@
 mod api;
 mod auth;
 mod coalesce;
+mod distribution;
 mod error;
 mod metrics;
 mod openapi;

@@ -53,6 +53,8 @@ impl Modify for Token {
         api::raise_dispute,
         api::uphold_dispute,
         api::reject_dispute,
+        crate::distribution::status_snapshot,
+        crate::distribution::trust_list,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use elicense::{BatchVerifier, ResourceLibrary, Timestamp};
+use elicense::{BatchVerifier, ResourceLibrary, Signer, Timestamp, Uscc};
 
 use crate::ServiceStore;
 use crate::coalesce::Coalescer;
+use crate::distribution::Distribution;
 use crate::metrics::Metrics;
 
 /// Where the service takes "now" from: the verification time and the time
@@ -49,6 +50,13 @@ pub struct Limits {
     pub coalesce_max: usize,
     /// Threads verifying queued `POST /v1/verify` requests (default 2).
     pub verify_workers: usize,
+    /// Validity of a published status snapshot, from its issued-at to its
+    /// next-update (default 24 h); one is made again after half of it.
+    pub status_valid_for: Duration,
+    /// Longest time a published status snapshot is answered without asking
+    /// the store again (default 60 s; changes through the service are seen
+    /// at once), and the `max-age` of distribution answers.
+    pub status_recheck: Duration,
 }
 
 impl Default for Limits {
@@ -59,6 +67,8 @@ impl Default for Limits {
             batch_line_bytes: 1 << 20,
             coalesce_max: 256,
             verify_workers: 2,
+            status_valid_for: Duration::from_secs(24 * 3600),
+            status_recheck: Duration::from_secs(60),
         }
     }
 }
@@ -70,6 +80,7 @@ pub(crate) struct Inner<S: ServiceStore> {
     pub(crate) limits: Limits,
     pub(crate) metrics: Metrics,
     pub(crate) queue: Coalescer,
+    pub(crate) dist: Distribution,
 }
 
 /// The service's shared state: cheap to clone (one `Arc`).
@@ -118,8 +129,29 @@ impl<S: ServiceStore> Service<S> {
                 limits,
                 metrics: Metrics::default(),
                 queue,
+                dist: Distribution::default(),
             }),
         }
+    }
+
+    /// Publishes `issuer`'s status snapshots at `GET /v1/status/{issuer}`,
+    /// signed by `signer` (the key verifiers are given for the issuer's
+    /// snapshots). Replaces an earlier signer for the issuer.
+    pub fn with_status_signer(self, issuer: Uscc, signer: Arc<dyn Signer>) -> Service<S> {
+        self.inner.dist.add_signer(issuer, signer);
+        self
+    }
+
+    /// Serves the trust lists in `dir` (`{publisher USCC}.trust`, opaque
+    /// signed bytes) at `GET /v1/trust-lists/{publisher}`.
+    pub fn with_trust_lists(self, dir: impl Into<std::path::PathBuf>) -> Service<S> {
+        self.inner.dist.set_trust_dir(dir.into());
+        self
+    }
+
+    /// The issuers whose status snapshots are published.
+    pub fn status_issuers(&self) -> Vec<Uscc> {
+        self.inner.dist.issuers()
     }
 
     /// The library served.

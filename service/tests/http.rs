@@ -66,6 +66,11 @@ fn reported(v: &Value) -> Value {
     })
 }
 
+/// The key issuer A's status snapshots are signed with (its signing key).
+fn status_key() -> SigningKey {
+    SigningKey::from_pkcs8_pem(include_str!("../../tests/data/pki/signer_a.key.pem")).unwrap()
+}
+
 /// The whole scenario on one store.
 async fn scenario<S: ServiceStore>(
     lib: ResourceLibrary<S>,
@@ -83,7 +88,15 @@ async fn scenario<S: ServiceStore>(
     });
     let mut limits = Limits::default();
     limits.body_bytes = 64 * 1024;
-    let service = service(lib, limits);
+    let trust_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        trust_dir.path().join(format!("{}.trust", orgs.a.code())),
+        b"a trust list",
+    )
+    .unwrap();
+    let service = service(lib, limits)
+        .with_status_signer(*orgs.a.code(), std::sync::Arc::new(status_key()))
+        .with_trust_lists(trust_dir.path());
     let server = start(service.clone()).await;
     let c = client();
     let lib = service.library();
@@ -131,6 +144,8 @@ async fn scenario<S: ServiceStore>(
         ("POST", "/v1/disputes"),
         ("POST", "/v1/disputes/{id}/uphold"),
         ("POST", "/v1/disputes/{id}/reject"),
+        ("GET", "/v1/status/{issuer}"),
+        ("GET", "/v1/trust-lists/{publisher}"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
@@ -138,7 +153,11 @@ async fn scenario<S: ServiceStore>(
     assert_eq!(listed, routes, "the OpenAPI document lists every route");
     // Every listed route answers (none is a 404 of the router).
     for (m, p) in &routes {
-        let path = p.replace("{id}", "1");
+        let a = orgs.a.code().to_string();
+        let path = p
+            .replace("{id}", "1")
+            .replace("{issuer}", &a)
+            .replace("{publisher}", &a);
         let req = if m == "GET" {
             c.get(server.url(&path))
         } else {
@@ -1198,4 +1217,234 @@ async fn slow_requests_time_out() {
 #[allow(dead_code)]
 fn assert_send<S: ServiceStore>(s: Service<S>) -> impl Send {
     s
+}
+
+fn etag(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("etag")
+        .expect("an ETag")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn hex(d: &[u8]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET /v1/status/{issuer}` and `GET /v1/trust-lists/{publisher}`: public,
+/// a strong ETag of the bytes, 304 for a held ETag, 404 for the unknown; the
+/// snapshot verifies under the issuer's status key and shows the store's
+/// statuses, and a change through the service is published at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_snapshots_and_trust_lists_are_published_with_etags() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("library.db")).unwrap();
+    let ledger = store.ledger();
+    let (lib, orgs, docs) = library(store, Box::new(ledger), 12);
+    let t = sync(|| tokens(&lib, &orgs));
+    sync(|| {
+        lib.revoke(docs[2].license().id(), "test", "吊销", at())
+            .unwrap();
+        lib.suspend(docs[4].license().id(), "test", "立案调查", at())
+            .unwrap();
+    });
+    let trust = tempfile::tempdir().unwrap();
+    let b_list = b"ELTL opaque signed trust list of B \x00\x01\x02".to_vec();
+    std::fs::write(
+        trust.path().join(format!("{}.trust", orgs.b.code())),
+        &b_list,
+    )
+    .unwrap();
+    let service = service(lib, Limits::default())
+        .with_status_signer(*orgs.a.code(), std::sync::Arc::new(status_key()))
+        .with_trust_lists(trust.path());
+    assert_eq!(service.status_issuers(), vec![*orgs.a.code()]);
+    let server = start(service).await;
+    let c = client();
+    let status_url = server.url(&format!("/v1/status/{}", orgs.a.code()));
+
+    // ---- the snapshot: 200, a strong ETag, what the store holds ----
+    let r = c.get(&status_url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    let cache = r.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(cache.starts_with("public, max-age="), "{cache}");
+    let tag = etag(&r);
+    let bytes = r.bytes().await.unwrap();
+    let snap = StatusSnapshot::from_signed_bytes(&bytes, &status_key().public_key()).unwrap();
+    assert_eq!(tag, format!("\"{}\"", hex(&snap.digest())));
+    assert_eq!(snap.issuer(), &IssuerCode::Uscc(*orgs.a.code()));
+    assert_eq!(snap.issued_at(), at());
+    assert!(snap.next_update() > at());
+    assert_eq!(snap.not_in_force_count(), 2);
+    let standing = |s: &StatusSnapshot, i: usize| s.standing(docs[i].license().id(), at());
+    assert!(matches!(
+        standing(&snap, 2),
+        LicenseStanding::NotInForce {
+            status: LicenseStatus::Revoked,
+            ..
+        }
+    ));
+    assert!(matches!(
+        standing(&snap, 4),
+        LicenseStanding::NotInForce {
+            status: LicenseStatus::Suspended,
+            ..
+        }
+    ));
+    assert_eq!(standing(&snap, 0), LicenseStanding::InForce);
+    // Another key does not verify it.
+    assert!(
+        StatusSnapshot::from_signed_bytes(&bytes, &SigningKey::from_seed(&[7; 32]).public_key())
+            .is_err()
+    );
+
+    // ---- conditional requests ----
+    for held in [
+        tag.clone(),
+        format!("W/{tag}"),
+        format!("\"00\", {tag}"),
+        "*".to_owned(),
+    ] {
+        let r = c
+            .get(&status_url)
+            .header("if-none-match", &held)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED, "{held}");
+        assert_eq!(etag(&r), tag);
+        assert!(r.bytes().await.unwrap().is_empty());
+    }
+    let r = c
+        .get(&status_url)
+        .header("if-none-match", "\"00\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(etag(&r), tag, "nothing changed: the same snapshot");
+    assert_eq!(r.bytes().await.unwrap(), bytes);
+
+    // ---- a change through the service is published at once ----
+    let r = c
+        .post(server.url(&format!("/v1/licenses/{}/revoke", docs[6].license().id())))
+        .bearer_auth(&t.issuer_a)
+        .json(&json!({"reason": "吊销"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(&status_url)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the held snapshot is out of date");
+    let tag2 = etag(&r);
+    assert_ne!(tag2, tag);
+    let snap2 =
+        StatusSnapshot::from_signed_bytes(&r.bytes().await.unwrap(), &status_key().public_key())
+            .unwrap();
+    assert_eq!(snap2.not_in_force_count(), 3);
+    assert!(matches!(
+        standing(&snap2, 6),
+        LicenseStanding::NotInForce {
+            status: LicenseStatus::Revoked,
+            ..
+        }
+    ));
+    // An offline verifier answers from it.
+    let verified = sync(|| {
+        let v = Verifier::new(LicenseTypes::builtin())
+            .with_trust_anchors(TrustAnchors::new().with(
+                Certificate::from_pem(include_str!("../../tests/data/pki/root.cert.pem")).unwrap(),
+            ))
+            .with_status(SnapshotStatus::new(
+                [snap2],
+                std::sync::Arc::new(InMemoryStatus::complete_revocation_list()),
+            ));
+        (
+            v.verify(docs[0].as_bytes(), at()).is_ok(),
+            v.verify(docs[6].as_bytes(), at()).is_ok(),
+        )
+    });
+    assert_eq!(verified, (true, false));
+
+    // ---- unknown issuers ----
+    for bad in [
+        orgs.b.code().to_string(),
+        "91330100MA0000000X".to_owned(),
+        "not-a-code".to_owned(),
+        "..%2F..%2Fetc%2Fpasswd".to_owned(),
+    ] {
+        let (s, code) = error_code(
+            c.get(server.url(&format!("/v1/status/{bad}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, code.as_str()),
+            (StatusCode::NOT_FOUND, "unknown_issuer"),
+            "{bad}"
+        );
+    }
+
+    // ---- trust lists ----
+    let list_url = server.url(&format!("/v1/trust-lists/{}", orgs.b.code()));
+    let r = c.get(&list_url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ltag = etag(&r);
+    use sha2::Digest as _;
+    assert_eq!(ltag, format!("\"{}\"", hex(&sha2::Sha256::digest(&b_list))));
+    assert_eq!(r.bytes().await.unwrap(), b_list);
+    let r = c
+        .get(&list_url)
+        .header("if-none-match", &ltag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // A new list published: a new ETag.
+    let newer = b"ELTL the next trust list of B".to_vec();
+    std::fs::write(
+        trust.path().join(format!("{}.trust", orgs.b.code())),
+        &newer,
+    )
+    .unwrap();
+    let r = c
+        .get(&list_url)
+        .header("if-none-match", &ltag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_ne!(etag(&r), ltag);
+    assert_eq!(r.bytes().await.unwrap(), newer);
+    // A file beside the lists that is no publisher's is never served.
+    std::fs::write(trust.path().join("secret.trust"), b"no").unwrap();
+    for bad in [
+        orgs.a.code().to_string(),
+        "secret".to_owned(),
+        "..%2Fsecret".to_owned(),
+        format!("{}%2F..%2Fsecret", orgs.b.code()),
+    ] {
+        let (s, code) = error_code(
+            c.get(server.url(&format!("/v1/trust-lists/{bad}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, code.as_str()),
+            (StatusCode::NOT_FOUND, "unknown_publisher"),
+            "{bad}"
+        );
+    }
+    shutdown(server).await;
 }

@@ -335,7 +335,7 @@ impl Ledger for SqliteLedger {
             let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT {DISPUTE_COLUMNS} FROM ledger_disputes \
-                     WHERE license_id = ?1 ORDER BY id"
+                     WHERE license_id = +?1 ORDER BY id"
                 ))
                 .map_err(sql_err)?;
             let rows = stmt

@@ -526,8 +526,11 @@ impl LicenseStore for SqliteStore {
     fn document(&self, id: &LicenseId) -> Result<Option<Vec<u8>>, StoreError> {
         let found: Option<(Vec<u8>, Vec<u8>)> = self.read(|c| {
             c.prepare_cached(
+                // `+?1`: the same plan, but SQLite (built with STAT4) would
+                // otherwise prepare a join or ORDER BY on a bare parameter
+                // again at every new binding.
                 "SELECT d.bytes, l.document_sha256 FROM licenses l \
-                 JOIN documents d ON d.pk = l.pk WHERE l.id = ?1",
+                 JOIN documents d ON d.pk = l.pk WHERE l.id = +?1",
             )
             .and_then(|mut s| {
                 s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -668,7 +671,7 @@ impl LicenseStore for SqliteStore {
                 .prepare_cached(
                     "SELECT e.at, e.status FROM licenses l \
                      LEFT JOIN status_events e ON e.license_id = l.id \
-                     WHERE l.id = ?1 ORDER BY e.seq LIMIT ?2",
+                     WHERE l.id = +?1 ORDER BY e.seq LIMIT ?2",
                 )
                 .map_err(sql_err)?;
             ids.iter()
@@ -699,7 +702,7 @@ impl LicenseStore for SqliteStore {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT seq, at, actor, operation, status, reason FROM status_events \
-                     WHERE license_id = ?1 ORDER BY seq LIMIT ?2",
+                     WHERE license_id = +?1 ORDER BY seq LIMIT ?2",
                 )
                 .map_err(sql_err)?;
             let rows = stmt
