@@ -814,31 +814,36 @@ fn scan_json(args: &[&str]) -> (i32, serde_json::Value) {
     (code, serde_json::from_slice(&out.stdout).unwrap())
 }
 
+/// `elicense present ID` signed by issuer A's presentation key (the demo's)
+/// at `at`, image to `out`; asserts success and returns the printed code and
+/// the output.
+fn present(f: &Fixture, id: &str, at: &str, out: &Path) -> (String, Output) {
+    let key = f.p("presentation.key.pem");
+    let db = f.db.to_str().unwrap();
+    let out = run(&[
+        "present",
+        id,
+        "--db",
+        db,
+        "--key",
+        &key,
+        "--at",
+        at,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    (text(&out.stdout).trim().to_owned(), out)
+}
+
 #[test]
 fn present_writes_a_scannable_code_and_scan_verifies_it() {
     let f = fixture();
     let id = in_force_of_a(f);
     let out_dir = tempfile::tempdir().unwrap();
     let png = out_dir.path().join("code.png");
-    let (db, key, keys) = (
-        f.db.to_str().unwrap(),
-        f.p("presentation.key.pem"),
-        f.p("presentation.keys"),
-    );
-    let out = run(&[
-        "present",
-        &id,
-        "--db",
-        db,
-        "--key",
-        &key,
-        "--at",
-        AT,
-        "--out",
-        png.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout).trim().to_owned();
+    let (db, keys) = (f.db.to_str().unwrap(), f.p("presentation.keys"));
+    let (s, out) = present(f, &id, AT, &png);
     assert!(s.starts_with("EL1:"), "{s}");
     assert!(
         text(&out.stderr).contains("QR version"),
@@ -1128,16 +1133,8 @@ fn scan_takes_license_status_offline_from_a_signed_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("code.svg");
     let svg = svg.to_str().unwrap();
-    let (db, key, keys) = (
-        f.db.to_str().unwrap(),
-        f.p("presentation.key.pem"),
-        f.p("presentation.keys"),
-    );
-    let out = run(&[
-        "present", &id, "--db", db, "--key", &key, "--at", AT, "--out", svg,
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout).trim().to_owned();
+    let keys = f.p("presentation.keys");
+    let (s, _) = present(f, &id, AT, Path::new(svg));
 
     // Issuer A's status key signs snapshots of the store's status.
     let status_key = elicense::SigningKey::from_seed(&[42; 32]);
@@ -1193,11 +1190,7 @@ fn scan_takes_license_status_offline_from_a_signed_snapshot() {
     );
     // Stale (past next-update): status unknown, refused.
     let stale_at = "2026-01-02T00:00:01Z";
-    let late = run(&[
-        "present", &id, "--db", db, "--key", &key, "--at", stale_at, "--out", svg,
-    ]);
-    assert_eq!(late.status.code(), Some(0), "{}", text(&late.stderr));
-    let late_s = text(&late.stdout).trim().to_owned();
+    let (late_s, _) = present(f, &id, stale_at, Path::new(svg));
     let (code, r) = scan_json(&[
         &late_s,
         "--keys",
@@ -1261,25 +1254,8 @@ fn scan_recognises_issuers_and_status_keys_through_trust_lists() {
     let id = in_force_of_a(f);
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("code.svg");
-    let (db, key, keys) = (
-        f.db.to_str().unwrap(),
-        f.p("presentation.key.pem"),
-        f.p("presentation.keys"),
-    );
-    let out = run(&[
-        "present",
-        &id,
-        "--db",
-        db,
-        "--key",
-        &key,
-        "--at",
-        AT,
-        "--out",
-        svg.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout).trim().to_owned();
+    let keys = f.p("presentation.keys");
+    let (s, _) = present(f, &id, AT, &svg);
     let a = "11330105002500287C";
     // The demo's presentation key of issuer A, as hex.
     let presentation_key = std::fs::read_to_string(&keys)
