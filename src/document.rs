@@ -853,6 +853,18 @@ enum Signing<'a> {
     Sm2(&'a crate::gm::Sm2SigningKey),
 }
 
+/// A sealer's certificate must be one the seal lists, as a verifier checks.
+fn check_listed(seal: &Seal, cert: &Certificate) -> Result<(), SealError> {
+    if seal.certs().iter().any(|c| c.matches(cert)) {
+        Ok(())
+    } else {
+        Err(SealError::Invalid {
+            field: "cert",
+            reason: "the signing certificate is not in the seal's certificate list",
+        })
+    }
+}
+
 impl<S: Signer> core::fmt::Debug for Sealer<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sealer")
@@ -880,12 +892,7 @@ impl<S: Signer> Sealer<S> {
                 reason: "the signer's key is not the certificate's key",
             });
         }
-        if !seal.certs().iter().any(|c| c.matches(&cert)) {
-            return Err(SealError::Invalid {
-                field: "cert",
-                reason: "the signing certificate is not in the seal's certificate list",
-            });
-        }
+        check_listed(&seal, &cert)?;
         Ok(Sealer {
             seal,
             cert,
@@ -969,12 +976,7 @@ impl Sealer<Box<dyn Signer>> {
         key: crate::gm::Sm2SigningKey,
     ) -> Result<Sealer<Box<dyn Signer>>, SealError> {
         crate::gm::license::check_sealer_key(&cert, &key)?;
-        if !seal.certs().iter().any(|c| c.matches(&cert)) {
-            return Err(SealError::Invalid {
-                field: "cert",
-                reason: "the signing certificate is not in the seal's certificate list",
-            });
-        }
+        check_listed(&seal, &cert)?;
         Ok(Sealer {
             seal,
             cert,

@@ -614,21 +614,31 @@ impl TrustListBuilder {
         let list = self.body.canonical()?;
         let message = signed_message(operator, &list);
         let signature = signer.sign(&message)?;
-        let doc = WireDoc {
-            format: TRUST_LIST_FORMAT.to_owned(),
-            list: serde_json::to_value(self.body.to_wire())
-                .map_err(|e| malformed(e.to_string()))?,
-            signature: WireSig {
-                algorithm: "Ed25519".to_owned(),
-                certificate: BASE64.encode(operator.der()),
-                chain: chain.iter().map(|c| BASE64.encode(c.der())).collect(),
-                value: BASE64.encode(signature.as_bytes()),
-            },
-        };
-        let v = serde_json::to_value(doc).map_err(|e| malformed(e.to_string()))?;
-        let bytes = to_canonical_vec(&v).map_err(|e| malformed(e.to_string()))?;
+        let bytes = encode(&self.body, operator, chain, signature.as_bytes())?;
         TrustList::from_signed_bytes(&bytes)
     }
+}
+
+/// The signed document's bytes: the list, the operator's certificate and
+/// chain, the signature value (FORMAT.md §11).
+fn encode(
+    body: &Body,
+    operator: &Certificate,
+    chain: &[Certificate],
+    signature: &[u8],
+) -> Result<Vec<u8>, TrustListError> {
+    let doc = WireDoc {
+        format: TRUST_LIST_FORMAT.to_owned(),
+        list: serde_json::to_value(body.to_wire()).map_err(|e| malformed(e.to_string()))?,
+        signature: WireSig {
+            algorithm: "Ed25519".to_owned(),
+            certificate: BASE64.encode(operator.der()),
+            chain: chain.iter().map(|c| BASE64.encode(c.der())).collect(),
+            value: BASE64.encode(signature),
+        },
+    };
+    let v = serde_json::to_value(doc).map_err(|e| malformed(e.to_string()))?;
+    to_canonical_vec(&v).map_err(|e| malformed(e.to_string()))
 }
 
 /// What the operator signs: context ‖ SHA-256(operator certificate DER) ‖ list.
@@ -701,19 +711,7 @@ impl TrustList {
 
     /// Re-encodes the decoded document (the fuzz target's round-trip check).
     pub(crate) fn reencode(&self, signature: &[u8]) -> Result<Vec<u8>, TrustListError> {
-        let doc = WireDoc {
-            format: TRUST_LIST_FORMAT.to_owned(),
-            list: serde_json::to_value(self.body.to_wire())
-                .map_err(|e| malformed(e.to_string()))?,
-            signature: WireSig {
-                algorithm: "Ed25519".to_owned(),
-                certificate: BASE64.encode(self.operator.der()),
-                chain: self.chain.iter().map(|c| BASE64.encode(c.der())).collect(),
-                value: BASE64.encode(signature),
-            },
-        };
-        let v = serde_json::to_value(doc).map_err(|e| malformed(e.to_string()))?;
-        to_canonical_vec(&v).map_err(|e| malformed(e.to_string()))
+        encode(&self.body, &self.operator, &self.chain, signature)
     }
 }
 

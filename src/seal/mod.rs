@@ -865,18 +865,24 @@ impl SealMaker<Box<dyn Signer>> {
         key: crate::gm::Sm2SigningKey,
     ) -> Result<Self, SealError> {
         crate::gm::license::check_sealer_key(&cert, &key)?;
-        if chain.len() > limits::CHAIN {
-            return Err(SealError::Invalid {
-                field: "maker.chain",
-                reason: "at most 4 intermediate certificates",
-            });
-        }
+        check_maker_chain(&chain)?;
         Ok(SealMaker {
             cert,
             chain,
             signer: MakerKey::Sm2(Box::new(key)),
         })
     }
+}
+
+/// A seal maker's intermediates are bounded like a decoded seal's.
+fn check_maker_chain(chain: &[Certificate]) -> Result<(), SealError> {
+    if chain.len() > limits::CHAIN {
+        return Err(SealError::Invalid {
+            field: "maker.chain",
+            reason: "at most 4 intermediate certificates",
+        });
+    }
+    Ok(())
 }
 
 impl<S: Signer> core::fmt::Debug for SealMaker<S> {
@@ -896,12 +902,7 @@ impl<S: Signer> SealMaker<S> {
         if key != signer.public_key() {
             return Err(SealError::MakerKeyMismatch);
         }
-        if chain.len() > limits::CHAIN {
-            return Err(SealError::Invalid {
-                field: "maker.chain",
-                reason: "at most 4 intermediate certificates",
-            });
-        }
+        check_maker_chain(&chain)?;
         Ok(SealMaker {
             cert,
             chain,
